@@ -46,3 +46,15 @@ export interface ApiFaults {
   /** added latency per request in ms */
   latencyMs?: number;
 }
+
+export interface EmbeddedClusterOptions {
+  host?: string;
+  /** 0 = any free port */
+  port?: number;
+  /** simulated-time multiplier: 1 = human pace (demo), 50+ for tests */
+  speed?: number;
+  /** persist objects and storage across restarts */
+  statePath?: string;
+  /** also write the kubeconfig to this file */
+  kubeconfigOut?: string;
+}
