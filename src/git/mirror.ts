@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { type SimpleGit, simpleGit } from 'simple-git';
 
 export interface MirrorOptions {
   /** URL or local path of the repository */
@@ -28,7 +28,13 @@ export class GitFetchError extends Error {
   }
 }
 
-const ENV_ALLOWED = ['GIT_TERMINAL_PROMPT', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_KEY_0', 'GIT_CONFIG_VALUE_0', 'GIT_CONFIG_NOSYSTEM'];
+const ENV_ALLOWED = [
+  'GIT_TERMINAL_PROMPT',
+  'GIT_CONFIG_COUNT',
+  'GIT_CONFIG_KEY_0',
+  'GIT_CONFIG_VALUE_0',
+  'GIT_CONFIG_NOSYSTEM',
+];
 
 export class RepoMirror {
   readonly dir: string;
@@ -62,7 +68,9 @@ export class RepoMirror {
       await this.git.raw(['clone', '--bare', '--quiet', '--no-tags', '--', this.options.source, this.dir]);
       await this.repoGit().raw(['config', 'remote.origin.fetch', `+refs/heads/*:refs/heads/*`]);
     } catch (err) {
-      throw new GitFetchError(`cannot clone ${this.displaySource}: ${scrub(errorText(err), this.options.token)}`);
+      throw new GitFetchError(
+        `cannot clone ${this.displaySource}: ${scrub(errorText(err), this.options.token)}`,
+      );
     }
   }
 
@@ -75,7 +83,9 @@ export class RepoMirror {
     try {
       await this.repoGit().raw(['fetch', '--quiet', '--prune', '--no-tags', 'origin', ...refspecs]);
     } catch (err) {
-      throw new GitFetchError(`cannot fetch ${this.displaySource} ${branch}: ${scrub(errorText(err), this.options.token)}`);
+      throw new GitFetchError(
+        `cannot fetch ${this.displaySource} ${branch}: ${scrub(errorText(err), this.options.token)}`,
+      );
     }
     return this.revParse(`refs/heads/${branch}`);
   }
@@ -147,7 +157,9 @@ export class RepoMirror {
       GIT_TERMINAL_PROMPT: '0',
     };
     if (this.options.token) {
-      const basic = Buffer.from(`${this.options.username ?? 'x-access-token'}:${this.options.token}`).toString('base64');
+      const basic = Buffer.from(
+        `${this.options.username ?? 'x-access-token'}:${this.options.token}`,
+      ).toString('base64');
       env.GIT_CONFIG_COUNT = '1';
       env.GIT_CONFIG_KEY_0 = 'http.extraHeader';
       env.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic}`;

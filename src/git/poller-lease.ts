@@ -36,7 +36,10 @@ export class PollerLease {
     const ok = await this.redis.set(this.options.key, this.token, 'PX', this.ttlMs, 'NX');
     if (ok === 'OK') {
       this.held = true;
-      this.timer = setInterval(() => void this.renew().catch(() => this.lose()), Math.max(250, this.ttlMs / 3));
+      this.timer = setInterval(
+        () => void this.renew().catch(() => this.lose()),
+        Math.max(250, this.ttlMs / 3),
+      );
       this.timer.unref();
     }
     return this.held;
