@@ -1,0 +1,49 @@
+// Where the cluster's address and credentials come from: a kubeconfig file, the pod's service account
+// (in-cluster), or the usual default chain ($KUBECONFIG, ~/.kube/config, in-cluster). Nothing else in
+// src/cluster knows which one was used.
+import { KubeConfig } from '@kubernetes/client-node';
+import { ClusterError } from './types.ts';
+
+export interface KubeConfigSource {
+  /** a kubeconfig file (as kubectl --kubeconfig) */
+  kubeconfigPath?: string;
+  /** kubeconfig YAML text (e.g. what the embedded cluster returns) */
+  kubeconfigText?: string;
+  /** use the pod's service account (KUBERNETES_SERVICE_HOST/PORT, token and CA files) */
+  inCluster?: boolean;
+  /** context name to use instead of the file's current-context */
+  context?: string;
+}
+
+export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (source.inCluster) kc.loadFromCluster();
+    else if (source.kubeconfigText !== undefined) kc.loadFromString(source.kubeconfigText);
+    else if (source.kubeconfigPath) kc.loadFromFile(source.kubeconfigPath);
+    else kc.loadFromDefault();
+  } catch (err) {
+    const where = source.inCluster
+      ? 'in-cluster service account'
+      : source.kubeconfigPath
+        ? `kubeconfig ${source.kubeconfigPath}`
+        : source.kubeconfigText !== undefined
+          ? 'kubeconfig text'
+          : 'default kubeconfig';
+    throw new ClusterError('Unavailable', `cannot load ${where}: ${(err as Error).message}`, { cause: err });
+  }
+  if (source.context) {
+    if (!kc.getContextObject(source.context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new ClusterError(
+        'Invalid',
+        `kubeconfig has no context "${source.context}" (known: ${known.join(', ') || 'none'})`,
+      );
+    }
+    kc.setCurrentContext(source.context);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new ClusterError('Invalid', `kubeconfig has no cluster for context "${kc.getCurrentContext()}"`);
+  }
+  return kc;
+}
