@@ -1,0 +1,199 @@
+// The git-notes JSON store on real repositories: compare-and-swap locally, fetch-merge-retry
+// against a bare remote, nothing lost when writers race (promises and separate processes).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { GitNotesStore, NotesStoreError } from '../../src/git/notes-store.ts';
+import { git, TestRepo } from '../helpers/git-repo.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
+
+type Bag = Record<string, number>;
+const unionMerge = (a: Bag, b: Bag): Bag => ({ ...b, ...a });
+const storeModule = new URL('../../src/git/notes-store.ts', import.meta.url).pathname;
+
+function store(repoDir: string, extra: Partial<ConstructorParameters<typeof GitNotesStore<Bag>>[0]> = {}) {
+  return new GitNotesStore<Bag>({ repoDir, ref: 'refs/notes/flinkops-test', merge: unionMerge, ...extra });
+}
+
+function tempRefsLeft(dir: string): string[] {
+  return git(dir, ['for-each-ref', '--format=%(refname)', 'refs/notes/flinkops-tmp/'])
+    .split('\n')
+    .filter(Boolean);
+}
+
+/** Runs `count` updates adding keys `<prefix>0..` to one commit's note, in a separate node process. */
+function writerProcess(repoDir: string, commit: string, prefix: string, count: number): Promise<void> {
+  const code = `
+    import { GitNotesStore } from ${JSON.stringify(storeModule)};
+    const s = new GitNotesStore({ repoDir: ${JSON.stringify(repoDir)}, ref: 'refs/notes/flinkops-test',
+      merge: (a, b) => ({ ...b, ...a }) });
+    for (let i = 0; i < ${count}; i++) await s.update(${JSON.stringify(commit)}, (cur) => ({ ...cur, ['${prefix}' + i]: i }));
+  `;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '--eval', code],
+      { timeout: 120_000, env: { ...process.env, FLINKOPS_LOG_LEVEL: 'silent' } },
+      (err, _stdout, stderr) =>
+        err ? reject(new Error(`writer ${prefix} failed: ${stderr || err.message}`)) : resolve(),
+    );
+  });
+}
+
+describe('git notes JSON store', () => {
+  const tmp = makeTempDir();
+  let repo: TestRepo;
+  let c1: string;
+  let c2: string;
+
+  before(() => {
+    repo = TestRepo.init(join(tmp.dir, 'local'));
+    c1 = repo.write('a.yaml', 'a: 1\n').commit('first');
+    c2 = repo.write('a.yaml', 'a: 2\n').commit('second');
+  });
+  after(() => tmp.cleanup());
+
+  it('reads null, writes one JSON object per commit, lists and removes notes', async () => {
+    const s = store(repo.dir);
+    assert.equal(await s.read(c1), null);
+    assert.deepEqual(await s.list(), []);
+    await s.update(c1, () => ({ x: 1 }));
+    await s.update(c1, (cur) => ({ ...cur, y: 2 }));
+    await s.update(c2.slice(0, 12), () => ({ z: 3 }));
+    assert.deepEqual(await s.read(c1), { x: 1, y: 2 });
+    assert.deepEqual(JSON.parse(repo.git('notes', '--ref=flinkops-test', 'show', c1)), { x: 1, y: 2 });
+    assert.deepEqual((await s.list()).sort(), [c1, c2].sort());
+    await s.update(c2, () => null);
+    assert.equal(await s.read(c2), null);
+    assert.deepEqual(await s.list(), [c1]);
+    assert.deepEqual(tempRefsLeft(repo.dir), []);
+  });
+
+  it('rejects a note that is not JSON with the ref and commit in the message', async () => {
+    repo.git('notes', '--ref=flinkops-bad', 'add', '-f', '-m', 'not json', c1);
+    const s = new GitNotesStore<Bag>({
+      repoDir: repo.dir,
+      ref: 'refs/notes/flinkops-bad',
+      merge: unionMerge,
+    });
+    await assert.rejects(s.read(c1), (err: Error) => {
+      assert.ok(err instanceof NotesStoreError);
+      assert.match(err.message, /refs\/notes\/flinkops-bad/);
+      assert.match(err.message, new RegExp(c1));
+      return true;
+    });
+    await assert.rejects(
+      s.update('no-such-rev', () => ({})),
+      /no commit "no-such-rev"/,
+    );
+  });
+
+  it('loses nothing when many interleaved updates hit the same and different commits', async () => {
+    const s = store(repo.dir, { ref: 'refs/notes/flinkops-many' });
+    const other = store(repo.dir, { ref: 'refs/notes/flinkops-many' });
+    const jobs: Promise<unknown>[] = [];
+    for (let i = 0; i < 12; i++) {
+      jobs.push((i % 2 ? s : other).update(c1, (cur) => ({ ...cur, [`k${i}`]: i })));
+      jobs.push(s.update(c2, (cur) => ({ ...cur, [`m${i}`]: i })));
+    }
+    await Promise.all(jobs);
+    const one = await s.read(c1);
+    const two = await s.read(c2);
+    assert.equal(Object.keys(one ?? {}).length, 12);
+    assert.equal(Object.keys(two ?? {}).length, 12);
+    for (let i = 0; i < 12; i++) {
+      assert.equal(one?.[`k${i}`], i);
+      assert.equal(two?.[`m${i}`], i);
+    }
+    assert.deepEqual(tempRefsLeft(repo.dir), []);
+  });
+
+  it('loses nothing when two processes update the same commit at once', async () => {
+    const local = TestRepo.init(join(tmp.dir, 'procs'));
+    const commit = local.write('f', '1').commit('c');
+    await Promise.all([writerProcess(local.dir, commit, 'a', 8), writerProcess(local.dir, commit, 'b', 8)]);
+    const note = await store(local.dir).read(commit);
+    assert.equal(Object.keys(note ?? {}).length, 16);
+    for (let i = 0; i < 8; i++) {
+      assert.equal(note?.[`a${i}`], i);
+      assert.equal(note?.[`b${i}`], i);
+    }
+  });
+
+  describe('with a bare remote', () => {
+    let bare: string;
+    let cloneA: string;
+    let cloneB: string;
+    let commit: string;
+
+    before(() => {
+      bare = join(tmp.dir, 'remote.git');
+      TestRepo.init(bare, { bare: true });
+      const seed = TestRepo.init(join(tmp.dir, 'seed'));
+      commit = seed.write('x.yaml', 'x: 1\n').commit('seed');
+      seed.git('remote', 'add', 'origin', bare);
+      seed.git('push', '-q', 'origin', 'main');
+      cloneA = join(tmp.dir, 'cloneA');
+      cloneB = join(tmp.dir, 'cloneB');
+      git(tmp.dir, ['clone', '-q', bare, cloneA]);
+      git(tmp.dir, ['clone', '-q', bare, cloneB]);
+    });
+
+    it('pushes the notes ref so the remote has the note', async () => {
+      await store(cloneA, { ref: 'refs/notes/flinkops-push' }).update(commit, () => ({ pushed: 1 }));
+      assert.deepEqual(JSON.parse(git(bare, ['notes', '--ref=flinkops-push', 'show', commit])), {
+        pushed: 1,
+      });
+    });
+
+    it('merges on a rejected push: two clones racing on one commit lose nothing', async () => {
+      const a = store(cloneA);
+      const b = store(cloneB);
+      const jobs: Promise<unknown>[] = [];
+      for (let i = 0; i < 8; i++) {
+        jobs.push(a.update(commit, (cur) => ({ ...cur, [`a${i}`]: i })));
+        jobs.push(b.update(commit, (cur) => ({ ...cur, [`b${i}`]: i })));
+      }
+      await Promise.all(jobs);
+      const remote = JSON.parse(git(bare, ['notes', '--ref=flinkops-test', 'show', commit])) as Bag;
+      assert.equal(Object.keys(remote).length, 16, JSON.stringify(remote));
+      // a pull brings the other clone's entries in; both converge on the remote's content
+      await a.pull();
+      await b.pull();
+      assert.deepEqual(await a.read(commit), remote);
+      assert.deepEqual(await b.read(commit), remote);
+      assert.deepEqual(tempRefsLeft(cloneA), []);
+      assert.deepEqual(tempRefsLeft(cloneB), []);
+    });
+
+    it('two processes in two clones racing on pushes lose nothing', async () => {
+      await Promise.all([writerProcess(cloneA, commit, 'p', 6), writerProcess(cloneB, commit, 'q', 6)]);
+      const remote = JSON.parse(git(bare, ['notes', '--ref=flinkops-test', 'show', commit])) as Bag;
+      for (let i = 0; i < 6; i++) {
+        assert.equal(remote[`p${i}`], i);
+        assert.equal(remote[`q${i}`], i);
+      }
+    });
+
+    it('keeps credentials out of push errors', async () => {
+      const dir = join(tmp.dir, 'creds');
+      const r = TestRepo.init(dir);
+      const sha = r.write('f', '1').commit('c');
+      // port 9 on 127.0.0.1: nothing listens, the push fails fast
+      r.git('remote', 'add', 'origin', 'http://flinkops:s3cr3t-t0ken@127.0.0.1:9/repo.git');
+      const s = store(dir, { secrets: ['s3cr3t-t0ken'] });
+      await assert.rejects(
+        s.update(sha, () => ({ v: 1 })),
+        (err: Error) => {
+          assert.ok(err instanceof NotesStoreError);
+          assert.doesNotMatch(err.message, /s3cr3t/);
+          assert.match(err.message, /cannot push/);
+          return true;
+        },
+      );
+      // the local write happened; only the push failed
+      assert.deepEqual(await s.read(sha), { v: 1 });
+    });
+  });
+});
