@@ -1,0 +1,101 @@
+// What the embedded API server serves: one entry per resource, read from the operator's CRDs
+// (names, short names, printer columns, schema) so discovery and validation follow the real definitions.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { ResourceName } from '../store.ts';
+
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+  format?: string;
+}
+
+export interface ResourceDef {
+  resource: ResourceName;
+  group: string; // '' for core
+  version: string;
+  kind: string;
+  singular: string;
+  shortNames: string[];
+  namespaced: boolean;
+  /** has a status subresource */
+  status: boolean;
+  printerColumns: PrinterColumn[];
+  /** the CRD's openAPIV3Schema; undefined for core resources (not validated) */
+  schema?: Record<string, unknown>;
+}
+
+export const FLINK_GROUP = 'flink.apache.org';
+export const FLINK_VERSION = 'v1beta1';
+
+const CRD_DIR = new URL('../../manifests/crds/', import.meta.url);
+
+interface CrdDocument {
+  spec: {
+    group: string;
+    names: { kind: string; plural: string; singular: string; shortNames?: string[] };
+    scope: string;
+    versions: {
+      name: string;
+      additionalPrinterColumns?: PrinterColumn[];
+      schema?: { openAPIV3Schema?: Record<string, unknown> };
+      subresources?: { status?: unknown };
+    }[];
+  };
+}
+
+function fromCrd(file: string, resource: ResourceName): ResourceDef {
+  const crd = parse(readFileSync(new URL(file, CRD_DIR), 'utf8')) as CrdDocument;
+  const version = crd.spec.versions.find((v) => v.name === FLINK_VERSION);
+  if (!version) throw new Error(`${file}: no ${FLINK_VERSION} version in the CRD`);
+  return {
+    resource,
+    group: crd.spec.group,
+    version: version.name,
+    kind: crd.spec.names.kind,
+    singular: crd.spec.names.singular,
+    shortNames: crd.spec.names.shortNames ?? [],
+    namespaced: crd.spec.scope === 'Namespaced',
+    status: version.subresources?.status !== undefined,
+    printerColumns: version.additionalPrinterColumns ?? [],
+    schema: version.schema?.openAPIV3Schema,
+  };
+}
+
+let cached: ResourceDef[] | undefined;
+
+/** All served resources; the CRDs are parsed once per process (the FlinkDeployment one is ~11k lines). */
+export function resourceDefs(): ResourceDef[] {
+  cached ??= [
+    fromCrd('flinkdeployments.flink.apache.org-v1.yml', 'flinkdeployments'),
+    fromCrd('flinkstatesnapshots.flink.apache.org-v1.yml', 'flinkstatesnapshots'),
+    {
+      resource: 'events',
+      group: '',
+      version: 'v1',
+      kind: 'Event',
+      singular: 'event',
+      shortNames: ['ev'],
+      namespaced: true,
+      status: false,
+      printerColumns: [
+        { name: 'Type', type: 'string', jsonPath: '.type' },
+        { name: 'Reason', type: 'string', jsonPath: '.reason' },
+        { name: 'Object', type: 'string', jsonPath: '.involvedObject.name' },
+        { name: 'Message', type: 'string', jsonPath: '.message' },
+      ],
+    },
+  ];
+  return cached;
+}
+
+export function findResource(group: string, version: string, plural: string): ResourceDef | undefined {
+  return resourceDefs().find((d) => d.group === group && d.version === version && d.resource === plural);
+}
+
+export function apiVersionOf(def: ResourceDef): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}
