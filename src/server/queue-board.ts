@@ -1,0 +1,39 @@
+// Bull Board at /queues: the steps queue with each job's name, progress, logs and flow, and the
+// Retry button that continues a flow (a retried child releases its waiting parent; see
+// stack-notes.md section 1). Bull Board's base path and the Fastify prefix must be the same string,
+// or the UI's assets 404.
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+
+type BoardArgs = Parameters<typeof createBullBoard>[0];
+
+export const QUEUE_UI_PREFIX = '/queues';
+
+export interface QueueBoardOptions {
+  queues: Queue[];
+  readOnly: boolean;
+}
+
+export async function queueBoard(app: FastifyInstance, options: QueueBoardOptions): Promise<void> {
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(QUEUE_UI_PREFIX);
+  createBullBoard({
+    queues: options.queues.map(
+      (queue) =>
+        new BullMQAdapter(queue, {
+          readOnlyMode: options.readOnly,
+          allowRetries: !options.readOnly,
+          description: 'flinkops lifecycle steps: <namespace>/<name> <action> @<commit>',
+        }),
+    ),
+    // @bull-board/fastify 9.10.1 pins its own @bull-board/api 9.10.1 while ours is 9.10.2: the two
+    // copies' private fields make the types disagree although the adapter is structurally the same
+    // (it never imports the api package at runtime). Pinning @bull-board/api to 9.10.1 removes this.
+    serverAdapter: serverAdapter as unknown as BoardArgs['serverAdapter'],
+    options: { uiConfig: { boardTitle: 'flinkops' } },
+  });
+  await app.register(serverAdapter.registerPlugin(), { prefix: QUEUE_UI_PREFIX });
+}
