@@ -1,0 +1,252 @@
+// The Flink Kubernetes Operator, simulated: a controller over the embedded cluster's ObjectStore with a
+// perfect informer. It reacts to store changes at once, wakes itself when something it simulates is due
+// (JM ready, job started, savepoint done), and resyncs every reconcile interval like the real operator.
+
+import { childLogger } from '../../log.ts';
+import type { FlinkDeployment } from '../../manifests/types.ts';
+import type { KubeObject, ObjectStore, StoreEvent } from '../store.ts';
+import type { JobTruth, SimTruth, StoredSnapshot } from '../types.ts';
+import { SIM_DURATIONS, SimClock } from './clock.ts';
+import type { PassContext } from './context.ts';
+import { EventRecorder } from './events.ts';
+import { type Faults, readFaults } from './faults.ts';
+import { reconcilePass } from './reconcile.ts';
+import { rollbackDeadline } from './rollback.ts';
+import { advance, type ClusterRuntime, newRuntime, truthOf } from './runtime.ts';
+import { initialStatus } from './status.ts';
+import { SnapshotStorage } from './storage.ts';
+
+export { FINALIZER } from './context.ts';
+export { FAULT_ANNOTATIONS } from './faults.ts';
+
+const log = childLogger({ component: 'sim-operator' });
+
+/** passes over one object in a row while each still changes something (a multi-step flow in one go) */
+const MAX_PASSES_PER_OBJECT = 8;
+/** real-time floor for the periodic resync, so high speeds do not spin the CPU */
+const MIN_RESYNC_REAL_MS = 250;
+
+interface SavedState {
+  version: 1;
+  simNow: number;
+  runtimes: ClusterRuntime[];
+  storage: StoredSnapshot[];
+}
+
+export class OperatorSimulator implements SimTruth {
+  readonly clock: SimClock;
+  private readonly store: ObjectStore;
+  private readonly storage = new SnapshotStorage();
+  private readonly events: EventRecorder;
+  private readonly runtimes = new Map<string, ClusterRuntime>();
+  private readonly dirty = new Set<string>();
+  private running = false;
+  private applying = false;
+  private soon: NodeJS.Immediate | null = null;
+  private wake: NodeJS.Timeout | null = null;
+  private resync: NodeJS.Timeout | null = null;
+  private readonly onChange = (event: StoreEvent): void => {
+    if (event.resource !== 'flinkdeployments' || this.applying) return;
+    this.dirty.add(keyOf(event.object.metadata.namespace ?? 'default', event.object.metadata.name));
+    this.scheduleSoon();
+  };
+
+  constructor(options: { store: ObjectStore; speed?: number }) {
+    this.store = options.store;
+    this.clock = new SimClock(options.speed ?? 1);
+    this.events = new EventRecorder(options.store);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.store.on('change', this.onChange);
+    const period = Math.max(MIN_RESYNC_REAL_MS, SIM_DURATIONS.reconcileInterval / this.clock.speed);
+    this.resync = setInterval(() => this.passAll(), period);
+    this.resync.unref();
+    this.scheduleSoon(true);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.store.off('change', this.onChange);
+    if (this.soon) clearImmediate(this.soon);
+    if (this.wake) clearTimeout(this.wake);
+    if (this.resync) clearInterval(this.resync);
+    this.soon = null;
+    this.wake = null;
+    this.resync = null;
+  }
+
+  async reconcileNow(): Promise<void> {
+    this.passAll();
+  }
+
+  getJob(namespace: string, name: string): JobTruth | undefined {
+    const rt = this.runtimes.get(keyOf(namespace, name));
+    if (!rt || rt.session) return undefined;
+    advance(rt, this.clock.now(), this.storage, this.faultsOf(namespace, name));
+    return truthOf(rt, this.clock.now());
+  }
+
+  listStorage(): StoredSnapshot[] {
+    const now = this.clock.now();
+    for (const rt of this.runtimes.values())
+      advance(rt, now, this.storage, this.faultsOf(rt.namespace, rt.name));
+    return this.storage.list();
+  }
+
+  snapshot(): unknown {
+    const saved: SavedState = {
+      version: 1,
+      simNow: this.clock.now(),
+      runtimes: [...this.runtimes.values()].map((rt) => structuredClone(rt)),
+      storage: this.storage.list(),
+    };
+    return saved;
+  }
+
+  restore(data: unknown): void {
+    const saved = data as Partial<SavedState> | null;
+    if (saved?.version !== 1 || !Array.isArray(saved.runtimes) || !Array.isArray(saved.storage)) {
+      throw new Error('cannot restore the operator simulator: state is not a version-1 simulator snapshot');
+    }
+    this.runtimes.clear();
+    for (const rt of saved.runtimes) this.runtimes.set(keyOf(rt.namespace, rt.name), structuredClone(rt));
+    this.storage.restore(saved.storage);
+    if (typeof saved.simNow === 'number') this.clock.resumeAt(saved.simNow);
+    if (this.running) this.scheduleSoon(true);
+  }
+
+  /** row 20 support: cancel a job behind the operator's back (like `flink cancel` from outside) */
+  cancelJobExternally(namespace: string, name: string): boolean {
+    const rt = this.runtimes.get(keyOf(namespace, name));
+    if (!rt) return false;
+    advance(rt, this.clock.now(), this.storage, this.faultsOf(namespace, name));
+    const job = rt.job;
+    if (!job) return false;
+    if (job.state !== 'RUNNING') return false;
+    rt.offset = truthOf(rt, this.clock.now()).offset;
+    job.state = 'CANCELED';
+    job.runningSince = null;
+    job.updateTime = Date.now();
+    rt.ha = null; // a globally terminal job's HA data is cleaned up by Flink
+    rt.nextCheckpointAt = null;
+    this.dirty.add(keyOf(namespace, name));
+    this.scheduleSoon();
+    return true;
+  }
+
+  private faultsOf(namespace: string, name: string): Faults {
+    const object = this.store.get('flinkdeployments', namespace, name);
+    return readFaults(object?.metadata ?? { name });
+  }
+
+  private scheduleSoon(all = false): void {
+    if (all) for (const object of this.store.list('flinkdeployments')) this.dirty.add(keyOfObject(object));
+    if (this.soon || !this.running) return;
+    this.soon = setImmediate(() => {
+      this.soon = null;
+      const keys = [...this.dirty];
+      this.dirty.clear();
+      for (const key of keys) this.passOne(key);
+      this.scheduleWake();
+    });
+  }
+
+  private passAll(): void {
+    this.dirty.clear();
+    const keys = new Set(this.store.list('flinkdeployments').map(keyOfObject));
+    for (const key of this.runtimes.keys()) keys.add(key);
+    for (const key of keys) this.passOne(key);
+    this.scheduleWake();
+  }
+
+  private passOne(key: string): void {
+    const [namespace, name] = key.split('\u0000');
+    this.applying = true;
+    try {
+      for (let pass = 0; pass < MAX_PASSES_PER_OBJECT; pass++) {
+        const object = this.store.get('flinkdeployments', namespace, name);
+        if (!object) return;
+        const before = object.metadata.resourceVersion;
+        const ctx = this.contextFor(object);
+        reconcilePass(ctx);
+        if (ctx.gone) return;
+        const after = this.store.get('flinkdeployments', namespace, name)?.metadata.resourceVersion;
+        if (after === before) return;
+      }
+    } catch (error) {
+      log.error({ err: error, deployment: `${namespace}/${name}` }, 'simulated operator pass failed');
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  private contextFor(object: KubeObject): PassContext {
+    const namespace = object.metadata.namespace ?? 'default';
+    const name = object.metadata.name;
+    const key = keyOf(namespace, name);
+    let rt = this.runtimes.get(key);
+    if (!rt || rt.uid !== object.metadata.uid) {
+      // a new object of that name is a new deployment: no cluster, no state (files in storage stay)
+      rt = newRuntime(namespace, name, object.metadata.uid ?? null);
+      this.runtimes.set(key, rt);
+    }
+    return {
+      store: this.store,
+      storage: this.storage,
+      events: this.events,
+      clock: this.clock,
+      now: this.clock.now(),
+      fd: object as KubeObject & FlinkDeployment,
+      status: structuredClone((object.status as FlinkDeployment['status']) ?? initialStatus()),
+      rt,
+      faults: readFaults(object.metadata),
+      invalid: false,
+      gone: false,
+    };
+  }
+
+  /** one timer for the earliest simulated thing that falls due */
+  private scheduleWake(): void {
+    if (!this.running) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    const consider = (at: number | null | undefined): void => {
+      if (at !== null && at !== undefined && at < earliest) earliest = at;
+    };
+    for (const rt of this.runtimes.values()) {
+      if (rt.jm === 'DEPLOYING' || rt.jm === 'DEPLOYED_NOT_READY') consider(rt.jmReadyAt);
+      if (rt.job?.state === 'RECONCILING') consider(rt.job.startsAt);
+      consider(rt.stop?.dueAt);
+      consider(rt.stopRetryAt);
+      consider(rt.manual?.dueAt);
+      consider(rt.manual?.retryAt);
+      if (rt.reconciledAt !== null) {
+        const object = this.store.get('flinkdeployments', rt.namespace, rt.name);
+        const status = object?.status as FlinkDeployment['status'];
+        const rec = status?.reconciliationStatus;
+        if (object && rec?.state === 'DEPLOYED' && rec.lastStableSpec !== rec.lastReconciledSpec) {
+          consider(rollbackDeadline({ fd: object, rt } as PassContext));
+        }
+      }
+    }
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = null;
+    if (earliest === Number.POSITIVE_INFINITY) return;
+    const delay = Math.min(2 ** 31 - 1, Math.ceil(this.clock.realDelayUntil(earliest)) + 1);
+    this.wake = setTimeout(() => {
+      this.wake = null;
+      this.passAll();
+    }, delay);
+    this.wake.unref();
+  }
+}
+
+function keyOf(namespace: string, name: string): string {
+  return `${namespace}\u0000${name}`;
+}
+
+function keyOfObject(object: KubeObject): string {
+  return keyOf(object.metadata.namespace ?? 'default', object.metadata.name);
+}
