@@ -266,7 +266,7 @@ export class KubeClusterClient implements ClusterClient {
   ): Promise<FlinkDeployment | null> {
     return waitForObject(
       {
-        read: () => this.readForWatch(namespace, name),
+        read: (afterGone) => this.readForWatch(namespace, name, afterGone),
         watch: (resourceVersion, timeoutSeconds, onEvent, onDone) =>
           this.watcher.watch(
             `/apis/${FLINK_GROUP}/${FLINK_VERSION}/namespaces/${encodeURIComponent(namespace)}/${DEPLOYMENTS}`,
@@ -293,13 +293,19 @@ export class KubeClusterClient implements ClusterClient {
     });
   }
 
-  /** The object and a resourceVersion to watch from: the object's own, or the list's when it does not exist. */
+  /**
+   * The object and a resourceVersion to watch from: the object's own (a plain GET), or a list's when the
+   * object does not exist or after a 410 (the object's own version may predate the server's history).
+   */
   private async readForWatch(
     namespace: string,
     name: string,
+    afterGone: boolean,
   ): Promise<{ object: FlinkDeployment | null; resourceVersion: string | undefined }> {
-    const object = await this.get(namespace, name);
-    if (object) return { object, resourceVersion: object.metadata.resourceVersion };
+    if (!afterGone) {
+      const object = await this.get(namespace, name);
+      if (object) return { object, resourceVersion: object.metadata.resourceVersion };
+    }
     const list = await this.call<ListResult<FlinkDeployment>>('list FlinkDeployments', namespace, name, () =>
       this.custom.listNamespacedCustomObject({
         ...this.deployments(namespace),

@@ -45,5 +45,22 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
   if (!kc.getCurrentCluster()) {
     throw new ClusterError('Invalid', `kubeconfig has no cluster for context "${kc.getCurrentContext()}"`);
   }
-  return kc;
+  return allowPlainHttp(kc);
+}
+
+/**
+ * client-node 1.x refuses an http:// server unless the kubeconfig also says insecure-skip-tls-verify,
+ * while kubectl accepts the same kubeconfig as is. There is no TLS to verify on plain HTTP, so the flag
+ * changes nothing else: set it for http:// clusters so one kubeconfig works for both.
+ */
+function allowPlainHttp(kc: KubeConfig): KubeConfig {
+  if (!kc.clusters.some((c) => c.server.startsWith('http://') && !c.skipTLSVerify)) return kc;
+  const fixed = new KubeConfig();
+  fixed.loadFromOptions({
+    clusters: kc.clusters.map((c) => (c.server.startsWith('http://') ? { ...c, skipTLSVerify: true } : c)),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.getCurrentContext(),
+  });
+  return fixed;
 }

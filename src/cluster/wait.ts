@@ -10,8 +10,12 @@ import { ClusterError, type WaitOptions, type WaitPredicate } from './types.ts';
 
 /** What the wait loop needs from a client: a read that also returns the version to watch from, and a watch. */
 export interface WatchSource {
-  /** current object (null if absent) and the resourceVersion to start watching from */
-  read(): Promise<{ object: FlinkDeployment | null; resourceVersion: string | undefined }>;
+  /**
+   * Current object (null if absent) and the resourceVersion to start watching from. `afterGone` is true
+   * after a 410: the read must then return a current version (a list's), since the object's own
+   * resourceVersion may be older than what the server still remembers.
+   */
+  read(afterGone: boolean): Promise<{ object: FlinkDeployment | null; resourceVersion: string | undefined }>;
   /**
    * Starts a watch on the one object from `resourceVersion`. `onEvent` receives raw watch events;
    * `onDone` is called exactly once when the stream ends (err null = clean close). Returns a handle to abort it.
@@ -142,10 +146,10 @@ export function waitForObject(
       pendingTimer = setTimeout(fn, backoffDelay(WATCH_BACKOFF, failuresInARow));
     };
 
-    const relist = async () => {
+    const relist = async (afterGone: boolean) => {
       if (finished) return;
       try {
-        const { object, resourceVersion: rv } = await source.read();
+        const { object, resourceVersion: rv } = await source.read(afterGone);
         if (finished) return;
         resourceVersion = rv;
         if (observe(object)) return;
@@ -159,7 +163,7 @@ export function waitForObject(
           finish(err);
           return;
         }
-        later(() => void relist());
+        later(() => void relist(afterGone));
       }
     };
 
@@ -199,7 +203,7 @@ export function waitForObject(
         if (gone || statusCodeOf(err) === 410) {
           // Our resourceVersion is too old for the server's history: read afresh and watch from there.
           failuresInARow = 0;
-          void relist();
+          void relist(true);
           return;
         }
         if (err) lastProblem = `watch ended: ${(err as Error)?.message ?? String(err)}`;
@@ -221,6 +225,6 @@ export function waitForObject(
         .catch(onDone);
     };
 
-    void relist();
+    void relist(false);
   });
 }
