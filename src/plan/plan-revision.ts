@@ -1,0 +1,62 @@
+// A whole Plan from the deployments found at base and at head (pure: the reading happens elsewhere).
+// Deployments pair by namespace/name, so a manifest moved to another file is an update or nothing.
+import type { ManifestEntry, ManifestError } from '../manifests/types.ts';
+import { planTransition } from './plan-transition.ts';
+import type { Plan, PlanContext, Transition } from './types.ts';
+
+/** What was read at one revision (the subset of LoadedManifests the planner needs). */
+export interface RevisionSide {
+  entries: ReadonlyMap<string, ManifestEntry>;
+  /** present but invalid (schema violation, duplicate): plan nothing for them */
+  invalidKeys?: ReadonlySet<string>;
+  /** files with a document whose identity is unknown */
+  unreadableFiles?: ReadonlySet<string>;
+}
+
+export interface PlanRevisionInput {
+  base: string;
+  head: string;
+  before: RevisionSide;
+  after: RevisionSide;
+  /** manifest errors at head; reported as they are */
+  errors?: readonly ManifestError[];
+}
+
+export function planRevision(input: PlanRevisionInput, ctx: PlanContext): Plan {
+  const { before, after } = input;
+  // when any head file could not be read, a deployment missing at head may sit in that file: no deletes then
+  const headIncomplete = (after.unreadableFiles?.size ?? 0) > 0;
+  const keys = [...new Set([...before.entries.keys(), ...after.entries.keys()])].sort(compareKeys);
+  const transitions: Transition[] = [];
+  for (const key of keys) {
+    if (after.invalidKeys?.has(key)) continue;
+    const was = before.entries.get(key) ?? null;
+    const now = after.entries.get(key) ?? null;
+    if (was && !now && headIncomplete) continue;
+    const ref = (now ?? was)!;
+    const transition = planTransition(
+      {
+        namespace: ref.namespace,
+        name: ref.name,
+        before: was?.manifest ?? null,
+        after: now?.manifest ?? null,
+      },
+      ctx,
+    );
+    if (transition) transitions.push(transition);
+  }
+  const errors = [...(input.errors ?? [])].sort((a, b) =>
+    a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column,
+  );
+  return { base: input.base, head: input.head, transitions, errors };
+}
+
+/** namespace/name order (namespace first, then name), independent of locale. */
+export function compareKeys(a: string, b: string): number {
+  const [na, ...ra] = a.split('/');
+  const [nb, ...rb] = b.split('/');
+  if (na !== nb) return na < nb ? -1 : 1;
+  const ma = ra.join('/');
+  const mb = rb.join('/');
+  return ma < mb ? -1 : ma > mb ? 1 : 0;
+}
