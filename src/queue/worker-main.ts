@@ -24,6 +24,8 @@ const { values } = parseArgs({
     redis: { type: 'string', default: process.env.FLINKOPS_REDIS_URL },
     handlers: { type: 'string', default: process.env.FLINKOPS_STEP_HANDLERS ?? 'workers/index.ts' },
     repo: { type: 'string', default: process.env.FLINKOPS_REPO },
+    kubeconfig: { type: 'string', default: process.env.KUBECONFIG },
+    'no-cluster': { type: 'boolean', default: false },
     concurrency: { type: 'string', default: process.env.FLINKOPS_WORKER_CONCURRENCY ?? '4' },
     'lock-duration': { type: 'string', default: process.env.FLINKOPS_LOCK_DURATION_MS ?? '30000' },
     'stalled-interval': { type: 'string', default: process.env.FLINKOPS_STALLED_INTERVAL_MS ?? '30000' },
@@ -37,6 +39,21 @@ function positiveInt(name: string, raw: string | undefined): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got "${raw}"`);
   return n;
+}
+
+/** The real cluster client from the kubeconfig (or the pod's service account), unless --no-cluster. */
+async function defaultCluster(): Promise<ClusterClient | undefined> {
+  if (values['no-cluster']) return undefined;
+  const { createClusterClient } = await import('../cluster/client.ts');
+  return createClusterClient(values.kubeconfig ? { kubeconfigPath: values.kubeconfig } : {});
+}
+
+/** The Git-backed ledger on --repo, cached in the same Redis; without --repo steps that need it fail clearly. */
+async function defaultLedger(redisUrl: string): Promise<Ledger | undefined> {
+  if (!values.repo) return undefined;
+  const { GitLedger } = await import('../ledger/git-ledger.ts');
+  const { connectRedis } = await import('./connection.ts');
+  return new GitLedger({ repoDir: values.repo, redis: connectRedis(redisUrl) });
 }
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
 // Shared builders and bounded waits for the queue tests.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FlinkDeployment } from '../../src/manifests/types.ts';
 import type { StepAction, Transition } from '../../src/plan/types.ts';
@@ -68,4 +69,70 @@ export async function waitUntil<T>(
   throw new Error(
     `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
   );
+}
+
+/** A worker-main.ts process running the recording test handlers (see queue-test-handlers.ts). */
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** SIGTERM and wait for the exit (graceful close) */
+  stop(): Promise<void>;
+  /** SIGKILL and wait for the exit (a crash) */
+  kill(): Promise<void>;
+}
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export async function spawnWorker(
+  redisUrl: string,
+  options: { args?: string[]; stepMs?: number; env?: Record<string, string> } = {},
+): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/queue/worker-main.ts',
+      '--redis',
+      redisUrl,
+      '--handlers',
+      'test/integration/queue-test-handlers.ts',
+      '--no-cluster',
+      ...(options.args ?? []),
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        FLINKOPS_LOG_LEVEL: 'silent',
+        QUEUE_TEST_RECORD_URL: redisUrl,
+        QUEUE_TEST_STEP_MS: String(options.stepMs ?? 0),
+        ...options.env,
+      },
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (d) => {
+    output += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    output += String(d);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitUntil(
+    `worker process ${child.pid} to print ready (output so far: ${output.slice(-500)})`,
+    async () => {
+      if (child.exitCode !== null)
+        throw new Error(`worker exited with ${child.exitCode}: ${output.slice(-2000)}`);
+      return output.includes('ready ');
+    },
+    60_000,
+  );
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { child, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
 }
