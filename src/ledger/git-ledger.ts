@@ -4,7 +4,16 @@
 import type { Redis } from 'ioredis';
 import { GitNotesStore } from '../git/notes-store.ts';
 import { childLogger } from '../log.ts';
-import { entryKey, LEDGER_NOTES_REF, type LedgerNote, mergeNotes, newestFirst, parseEntry, parseNote, withEntry } from './note-format.ts';
+import {
+  entryKey,
+  LEDGER_NOTES_REF,
+  type LedgerNote,
+  mergeNotes,
+  newestFirst,
+  parseEntry,
+  parseNote,
+  withEntry,
+} from './note-format.ts';
 import type { Ledger, LedgerEntry } from './types.ts';
 
 const log = childLogger({ module: 'ledger' });
@@ -60,16 +69,23 @@ export class GitLedger implements Ledger {
     if (this.redis && (await this.redis.hexists(this.entriesKey(deployment), clean.path))) return;
     await this.store.update(clean.commit, (note) => withEntry(note, clean));
     await this.cache([clean]);
-    log.info({ deployment, path: clean.path, commit: clean.commit, step: clean.step }, 'savepoint recorded in the ledger');
+    log.info(
+      { deployment, path: clean.path, commit: clean.commit, step: clean.step },
+      'savepoint recorded in the ledger',
+    );
   }
 
   async list(key?: string): Promise<LedgerEntry[]> {
-    if (!this.redis) return newestFirst((await this.readAllFromGit()).filter((e) => !key || `${e.namespace}/${e.name}` === key));
+    if (!this.redis)
+      return newestFirst(
+        (await this.readAllFromGit()).filter((e) => !key || `${e.namespace}/${e.name}` === key),
+      );
     await this.ensureCache();
     const deployments = key ? [key] : await this.redis.smembers(this.deploymentsKey);
     const entries: LedgerEntry[] = [];
     for (const deployment of deployments) {
-      for (const raw of await this.redis.hvals(this.entriesKey(deployment))) entries.push(parseEntry(JSON.parse(raw)));
+      for (const raw of await this.redis.hvals(this.entriesKey(deployment)))
+        entries.push(parseEntry(JSON.parse(raw)));
     }
     return newestFirst(entries);
   }
@@ -80,7 +96,14 @@ export class GitLedger implements Ledger {
 
   /** Every entry of every note, read from Git (after merging the remote's notes when there is one). */
   async readAllFromGit(): Promise<LedgerEntry[]> {
-    await this.store.pull().catch((err) => log.warn({ err: (err as Error).message }, 'cannot fetch the remote ledger notes; using the local ones'));
+    await this.store
+      .pull()
+      .catch((err) =>
+        log.warn(
+          { err: (err as Error).message },
+          'cannot fetch the remote ledger notes; using the local ones',
+        ),
+      );
     const entries: LedgerEntry[] = [];
     for (const commit of await this.store.list()) {
       const note = await this.store.read(commit);

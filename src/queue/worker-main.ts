@@ -63,10 +63,10 @@ async function main(): Promise<void> {
   const mod = (await import(pathToFileURL(modulePath).href)) as HandlersModule;
   const handlers = mod.stepHandlers ?? mod.default;
   if (!handlers) throw new Error(`${modulePath} exports no stepHandlers`);
-  const cluster = mod.createCluster ? await mod.createCluster() : undefined;
+  const cluster = mod.createCluster ? await mod.createCluster() : await defaultCluster();
   const ledger = mod.createLedger
     ? await mod.createLedger({ redisUrl, ...(values.repo ? { repo: values.repo } : {}) })
-    : undefined;
+    : await defaultLedger(redisUrl);
   const host = await startStepWorkers({
     redisUrl,
     handlers,
