@@ -15,7 +15,9 @@ export function buildKubeconfig(options: KubeconfigOptions): string {
     apiVersion: 'v1',
     kind: 'Config',
     preferences: {},
-    clusters: [{ name, cluster: { server: options.server } }],
+    // @kubernetes/client-node 1.x refuses plain-HTTP servers unless TLS verification is marked as skipped;
+    // kubectl ignores the flag for http:// servers.
+    clusters: [{ name, cluster: { server: options.server, 'insecure-skip-tls-verify': true } }],
     users: [{ name, user: { token: 'flinkops-sim-no-auth' } }],
     contexts: [{ name, context: { cluster: name, user: name, namespace: options.namespace ?? 'default' } }],
     'current-context': name,

@@ -6,6 +6,7 @@ import type { KubeObject, ObjectStore } from '../store.ts';
 import { StoreError } from '../store.ts';
 import type { FaultInjector } from './faults.ts';
 import { applyPatch, patchTypeOf } from './patch.ts';
+import { fieldValidationOf, handleUnknownFields, pruneUnknownFields } from './prune.ts';
 import { apiVersionOf, type ResourceDef } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { ApiError, badRequest, conflict, fromStoreError, invalid } from './status.ts';
@@ -32,7 +33,7 @@ export interface HandlerContext {
   onWatchStart?: (res: ServerResponse) => void;
 }
 
-export type JsonReply = { code: number; body: unknown } | 'streaming';
+export type JsonReply = { code: number; body: unknown; warnings?: string[] } | 'streaming';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -114,6 +115,11 @@ function render(req: ResourceRequest, objects: KubeObject[] | KubeObject, resour
   };
 }
 
+/** Prunes fields the schema does not know; Strict fails the request, Warn returns Warning texts. */
+function prune(req: ResourceRequest, object: KubeObject): string[] {
+  return handleUnknownFields(pruneUnknownFields(req.def.schema, object), fieldValidationOf(req.query));
+}
+
 function generateName(prefix: string): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
   const bytes = randomBytes(5);
@@ -174,13 +180,18 @@ export function handleResource(ctx: HandlerContext, req: ResourceRequest, res: S
     for (const field of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp'])
       delete meta[field];
     if (def.status) delete object.status; // with a status subresource, create ignores the status
+    const warnings = prune(req, object);
     validateObject(def, object);
     if (req.query.has('dryRun')) {
       if (store.get(def.resource, req.namespace!, meta.name))
         throw fromStoreError(new StoreError('AlreadyExists', ''), refOf(req, meta.name));
-      return { code: 201, body: object };
+      return { code: 201, body: object, warnings };
     }
-    return { code: 201, body: mapStoreErrors(req, meta.name, () => store.create(def.resource, object)) };
+    return {
+      code: 201,
+      body: mapStoreErrors(req, meta.name, () => store.create(def.resource, object)),
+      warnings,
+    };
   }
 
   if (collection)
@@ -219,13 +230,15 @@ export function handleResource(ctx: HandlerContext, req: ResourceRequest, res: S
     }
     const current = store.get(def.resource, namespace, name);
     if (!current) throw fromStoreError(new StoreError('NotFound', ''), refOf(req));
+    const warnings = prune(req, object);
     validateObject(
       def,
       isStatus ? { ...current, status: object.status } : { ...object, status: current.status },
     );
-    if (req.query.has('dryRun')) return { code: 200, body: object };
+    if (req.query.has('dryRun')) return { code: 200, body: object, warnings };
     return {
       code: 200,
+      warnings,
       body: mapStoreErrors(req, name, () =>
         store.replace(def.resource, object, isStatus ? { subresource: 'status' } : {}),
       ),
@@ -244,20 +257,27 @@ export function handleResource(ctx: HandlerContext, req: ResourceRequest, res: S
       );
       object.metadata.name = name;
       if (def.status) delete object.status;
+      const warnings = prune(req, object);
       validateObject(def, object);
-      return { code: 201, body: mapStoreErrors(req, name, () => store.create(def.resource, object)) };
+      return {
+        code: 201,
+        body: mapStoreErrors(req, name, () => store.create(def.resource, object)),
+        warnings,
+      };
     }
     const patched = applyPatch(type, current, req.body);
     patched.metadata = { ...(patched.metadata ?? {}), name, namespace };
     patched.apiVersion = current.apiVersion;
     patched.kind = current.kind;
+    const warnings = prune(req, patched);
     validateObject(
       def,
       isStatus ? { ...current, status: patched.status } : { ...patched, status: current.status },
     );
-    if (req.query.has('dryRun')) return { code: 200, body: patched };
+    if (req.query.has('dryRun')) return { code: 200, body: patched, warnings };
     return {
       code: 200,
+      warnings,
       body: mapStoreErrors(req, name, () =>
         store.replace(def.resource, patched, isStatus ? { subresource: 'status' } : {}),
       ),

@@ -48,8 +48,14 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown): void {
+function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
   const text = JSON.stringify(body);
+  // RFC 7234 warning headers, as the API server sends them (kubectl prints "Warning: ...")
+  if (warnings.length)
+    res.setHeader(
+      'Warning',
+      warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
   res.writeHead(code, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(text),
@@ -169,7 +175,7 @@ export class EmbeddedApiServer {
     try {
       if (body instanceof ApiError) throw body;
       const reply = await this.route(method, url, req, res, body);
-      if (reply !== 'streaming') sendJson(res, reply.code, reply.body);
+      if (reply !== 'streaming') sendJson(res, reply.code, reply.body, reply.warnings);
       log.debug({ method, path: url.pathname, code: reply === 'streaming' ? 200 : reply.code }, 'sim api');
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
