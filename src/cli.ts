@@ -1,6 +1,8 @@
 // The `flinkops` command. Each subcommand lives in src/commands/<name>.ts and registers itself here.
 import { Command, CommanderError } from 'commander';
+import { registerLedgerCommand } from './commands/ledger.ts';
 import { registerPlanCommand } from './commands/plan.ts';
+import { registerRetryCommand } from './commands/retry.ts';
 
 export const EXIT_USAGE = 2;
 
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerPlanCommand(program);
+  registerRetryCommand(program);
+  registerLedgerCommand(program);
   return program;
 }
 
