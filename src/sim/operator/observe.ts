@@ -2,6 +2,7 @@
 // JobStatusObserver / deployment observer do (job state, JM status, stable spec, errors).
 import { emit, jobStatus, type PassContext, reconciliation } from './context.ts';
 import { advance, latestCheckpoint } from './runtime.ts';
+import { readReconciled, writeReconciled } from './spec.ts';
 import { ErrorTypes, errorJson } from './status.ts';
 
 export function observe(ctx: PassContext): void {
@@ -41,6 +42,7 @@ export function observe(ctx: PassContext): void {
     if (rec.state === 'DEPLOYED') rec.lastStableSpec = rec.lastReconciledSpec;
     if (rec.state !== 'UPGRADING' && !rt.stopFailedWith) status.error = null;
   }
+  if (job.state === 'CANCELED' && previous !== 'CANCELED') markCancelledExternally(ctx);
   if (job.state === 'FAILED' && previous !== 'FAILED') {
     status.error = errorJson(ErrorTypes.jobException, job.failure ?? 'Job failed');
     emit(ctx, 'Warning', 'JobException', job.failure ?? 'Job failed');
@@ -48,4 +50,23 @@ export function observe(ctx: PassContext): void {
     const restorable = latest?.path ?? rt.restoredFrom.path;
     if (restorable && !job.restoreFailure) js.upgradeSavepointPath = restorable;
   }
+}
+
+/**
+ * Row 20: a job cancelled behind the operator's back counts as suspended; because the spec still says
+ * running, the next pass restores it (from its last checkpoint: Flink dropped the HA data).
+ */
+function markCancelledExternally(ctx: PassContext): void {
+  const rec = reconciliation(ctx);
+  const last = readReconciled(rec.lastReconciledSpec);
+  if (!last?.spec.job || (last.spec.job.state ?? 'running') === 'suspended') return;
+  last.spec.job.state = 'suspended';
+  const latest = latestCheckpoint(ctx.rt);
+  // the user's mode decides: a stateful job restarts from the checkpoint seen in the terminal state
+  if ((ctx.fd.spec.job?.upgradeMode ?? 'stateless') !== 'stateless') {
+    last.spec.job.upgradeMode = 'savepoint';
+    if (latest) jobStatus(ctx).upgradeSavepointPath = latest.path;
+  }
+  rec.lastReconciledSpec = writeReconciled(last.spec, last.resource_metadata.firstDeployment);
+  ctx.status.jobManagerDeploymentStatus = ctx.rt.jm;
 }
