@@ -51,6 +51,7 @@ export async function waitForDeployment(
       },
       {
         timeoutMs: spec.timeoutMs,
+        waitingFor: spec.what,
         signal: ctx.signal,
         onProgress: (message) => {
           // Only lines that say something new: the watch can fire often while nothing visible changes.
