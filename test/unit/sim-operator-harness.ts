@@ -145,7 +145,7 @@ export async function waitSettled(
 export async function waitProgress(h: SimHarness, name: string, records = 500, checkpoints = 1) {
   return waitFor(`${name} offset >= ${records} with ${checkpoints} checkpoint(s)`, () => {
     const truth = h.sim.getJob(NS, name);
-    return truth && truth.running && truth.offset >= records && truth.checkpoints.length >= checkpoints
+    return truth?.running && truth.offset >= records && truth.checkpoints.length >= checkpoints
       ? truth
       : undefined;
   });
