@@ -1,0 +1,94 @@
+// What the poller remembers between polls, in Redis: the last commit it planned, and per deployment
+// the last revision applied successfully plus why it is still open (a delete waiting for approval, a
+// change waiting for a running transition). Keys live under flinkops:poller:<repoId>:.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export interface DeploymentRecord {
+  /** last commit whose transition finished (or at which the deployment was found in sync) */
+  applied?: string;
+  /** newest head commit planned for this deployment */
+  desired?: string;
+  /** a guarded delete waits for a Flinkops-Approve-Delete trailer in since..newest head */
+  awaitingApproval?: { since: string };
+  /** a newer change arrived while a transition was running: plan it against the live object later */
+  waitingFor?: { head: string; transitionId: string };
+  /** the transition of `desired` failed and waits for a human (retry) or a newer commit */
+  failed?: { transitionId: string; commit: string };
+}
+
+export function repoIdOf(source: string, branch: string): string {
+  return createHash('sha256').update(`${source}\u0000${branch}`).digest('hex').slice(0, 16);
+}
+
+export class PollerState {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly repoId: string,
+  ) {
+    this.prefix = `flinkops:poller:${repoId}`;
+  }
+
+  get leaseKey(): string {
+    return `${this.prefix}:lease`;
+  }
+
+  async lastPlanned(): Promise<string | null> {
+    return this.redis.get(`${this.prefix}:last-planned`);
+  }
+
+  async setLastPlanned(sha: string): Promise<void> {
+    await this.redis.set(`${this.prefix}:last-planned`, sha);
+  }
+
+  async deployment(key: string): Promise<DeploymentRecord> {
+    const raw = await this.redis.hget(`${this.prefix}:deployments`, key);
+    return raw ? (JSON.parse(raw) as DeploymentRecord) : {};
+  }
+
+  async deployments(): Promise<Map<string, DeploymentRecord>> {
+    const all = await this.redis.hgetall(`${this.prefix}:deployments`);
+    return new Map(Object.entries(all).map(([k, v]) => [k, JSON.parse(v) as DeploymentRecord]));
+  }
+
+  /** Read-modify-write of one deployment's record (WATCH/MULTI so concurrent writers do not clobber). */
+  async updateDeployment(
+    key: string,
+    mutate: (current: DeploymentRecord) => DeploymentRecord | null,
+  ): Promise<void> {
+    const hash = `${this.prefix}:deployments`;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await this.redis.watch(hash);
+      const raw = await this.redis.hget(hash, key);
+      const next = mutate(raw ? (JSON.parse(raw) as DeploymentRecord) : {});
+      const tx = this.redis.multi();
+      if (next === null) tx.hdel(hash, key);
+      else tx.hset(hash, key, JSON.stringify(next));
+      const result = await tx.exec();
+      if (result !== null) return;
+    }
+    throw new Error(`could not update poller state of ${key}: too many concurrent writers`);
+  }
+
+  async markPolled(ok: boolean, error?: string): Promise<void> {
+    const now = new Date().toISOString();
+    if (ok) await this.redis.hset(`${this.prefix}:poll`, { lastSuccess: now, lastError: '' });
+    else
+      await this.redis.hset(`${this.prefix}:poll`, { lastFailure: now, lastError: error ?? 'unknown error' });
+  }
+
+  async pollHealth(): Promise<{ lastSuccess: string | null; lastError: string | null }> {
+    const h = await this.redis.hgetall(`${this.prefix}:poll`);
+    return { lastSuccess: h.lastSuccess || null, lastError: h.lastError || null };
+  }
+
+  async prPlanned(ref: string): Promise<string | null> {
+    return this.redis.hget(`${this.prefix}:pr-planned`, ref);
+  }
+
+  async setPrPlanned(ref: string, sha: string): Promise<void> {
+    await this.redis.hset(`${this.prefix}:pr-planned`, ref, sha);
+  }
+}

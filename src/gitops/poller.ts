@@ -1,0 +1,424 @@
+// The GitOps loop's planning half: fetch the tracked branch, plan what changed since the last planned
+// commit, hand transitions to the queue and say so on the commit. Rules (issue 5):
+// - newest commit wins: one transition per deployment to the newest spec; older commits that touched
+//   it get "superseded by <sha>";
+// - per deployment, a failed or blocked transition is planned again (against the live object) when a
+//   later commit touches it, or, for a delete, when a later commit brings the approval trailer;
+// - a deployment whose transition still runs gets its newer change planned against the live object
+//   once that transition ends;
+// - a force-push or rewind (the last planned commit is no ancestor of head) and the very first poll
+//   are planned against the live cluster objects, never against a commit that no longer exists.
+import type { ClusterClient } from '../cluster/types.ts';
+import type { RepoMirror } from '../git/mirror.ts';
+import { approvedDeletes } from '../git/trailers.ts';
+import type { Ledger } from '../ledger/types.ts';
+import { childLogger } from '../log.ts';
+import { loadManifestsAtRevision } from '../manifests/load-at-revision.ts';
+import type { LoadedManifests } from '../manifests/read-manifest-files.ts';
+import type { FlinkDeployment, ManifestError } from '../manifests/types.ts';
+import { readGitRange } from '../plan/plan-git-range.ts';
+import { planTransition } from '../plan/plan-transition.ts';
+import type { LedgerSavepoint, Transition } from '../plan/types.ts';
+import type { EnqueueResult, TransitionQueue } from '../queue/transition-queue.ts';
+import { transitionStatus } from '../status/describe.ts';
+import type { StatusReporter } from '../status/types.ts';
+import { liveView } from './live-view.ts';
+import type { DeploymentRecord, PollerState } from './poller-state.ts';
+
+const log = childLogger({ component: 'poller' });
+
+export interface PollerOptions {
+  mirror: RepoMirror;
+  state: PollerState;
+  queue: TransitionQueue;
+  reporter: StatusReporter;
+  cluster: ClusterClient;
+  ledger: Ledger;
+  globs?: string[];
+  defaultNamespace?: string;
+  /** link shown with each status: the queue UI page of a step job (or of the queue when null) */
+  targetUrl?: (jobId: string | null) => string | undefined;
+}
+
+export interface PlannedDeployment {
+  key: string;
+  transition: Transition;
+  outcome: EnqueueResult['outcome'] | 'needs-approval' | 'waiting';
+  transitionId: string | null;
+}
+
+export interface PollOutcome {
+  head: string;
+  /** none: nothing new; incremental: base..head; live: first poll or force-push, against live objects */
+  mode: 'none' | 'incremental' | 'live';
+  planned: PlannedDeployment[];
+  /** deployments found already in step with head */
+  inSync: string[];
+  errors: ManifestError[];
+}
+
+interface Candidate {
+  key: string;
+  namespace: string;
+  name: string;
+  before: FlinkDeployment | null;
+  after: FlinkDeployment | null;
+  live: boolean;
+  approvals: ReadonlySet<string>;
+  /** the commit this deployment's change is planned from (for superseded statuses) */
+  base: string | null;
+  /** repo paths of the deployment's manifest at base and head */
+  paths: string[];
+}
+
+export class Poller {
+  constructor(private readonly options: PollerOptions) {}
+
+  private get sourceOptions() {
+    return {
+      globs: this.options.globs?.length ? this.options.globs : undefined,
+      defaultNamespace: this.options.defaultNamespace,
+    };
+  }
+
+  /** One poll: fetch, plan, enqueue, report. Throws on fetch failure (the caller backs off). */
+  async pollOnce(): Promise<PollOutcome> {
+    const { mirror, state } = this.options;
+    const head = await mirror.fetch();
+    const last = await state.lastPlanned();
+    const records = await state.deployments();
+    const ledger = await this.ledgerSnapshot();
+    let candidates: Candidate[];
+    let mode: PollOutcome['mode'];
+    let errors: ManifestError[] = [];
+    if (last === head) {
+      mode = 'none';
+      candidates = await this.openCandidates(head, head, records, new Set());
+    } else if (last && (await mirror.commitExists(last)) && (await mirror.isAncestor(last, head))) {
+      mode = 'incremental';
+      const read = await readGitRange({ repoDir: mirror.dir, base: last, head, ...this.sourceOptions });
+      errors = read.after.errors;
+      candidates = await this.incrementalCandidates(last, head, read.before, read.after, records);
+    } else {
+      mode = 'live';
+      if (last)
+        log.warn(
+          { last, head },
+          'last planned commit is gone or not an ancestor of head (force-push?): planning against live objects',
+        );
+      const loaded = await loadManifestsAtRevision(mirror.dir, head, this.sourceOptions);
+      errors = loaded.errors;
+      const since = last && (await mirror.commitExists(last)) ? await mirror.mergeBase(last, head) : null;
+      const approvals = await approvedDeletes(mirror.dir, since, head);
+      candidates = await this.liveCandidates(head, loaded, records, approvals, since);
+    }
+    for (const error of errors)
+      log.warn({ file: error.file, line: error.line, column: error.column }, error.message);
+    const outcome: PollOutcome = { head, mode, planned: [], inSync: [], errors };
+    for (const candidate of candidates) {
+      await this.planCandidate(candidate, head, ledger, outcome).catch((err: unknown) => {
+        log.error(
+          { deployment: candidate.key, err: err instanceof Error ? err.message : String(err) },
+          'planning a deployment failed; it is retried on the next poll',
+        );
+      });
+    }
+    await state.setLastPlanned(head);
+    return outcome;
+  }
+
+  /** Deployments touched by last..head, plus the open ones (blocked deletes, waiting changes). */
+  private async incrementalCandidates(
+    last: string,
+    head: string,
+    before: LoadedManifests,
+    after: LoadedManifests,
+    records: Map<string, DeploymentRecord>,
+  ): Promise<Candidate[]> {
+    const { mirror } = this.options;
+    const approvals = await approvedDeletes(mirror.dir, last, head);
+    const headIncomplete = after.unreadableFiles.size > 0;
+    const touched = new Set<string>();
+    const out: Candidate[] = [];
+    for (const key of new Set([...before.entries.keys(), ...after.entries.keys()])) {
+      if (after.invalidKeys.has(key)) continue;
+      const was = before.entries.get(key) ?? null;
+      const now = after.entries.get(key) ?? null;
+      if (was && !now && headIncomplete) continue;
+      touched.add(key);
+      const record = records.get(key) ?? {};
+      const ref = (now ?? was)!;
+      const paths = [...new Set([was?.file, now?.file].filter((p): p is string => Boolean(p)))];
+      if (isOpen(record)) {
+        // failed, blocked or waiting: plan from what really runs, with approvals since it opened
+        const since = record.awaitingApproval?.since ?? record.applied ?? last;
+        out.push(
+          await this.liveCandidate(
+            ref.namespace,
+            ref.name,
+            now?.manifest ?? null,
+            await this.approvalsSince(since, head, approvals),
+            since,
+            paths,
+          ),
+        );
+      } else {
+        out.push({
+          key,
+          namespace: ref.namespace,
+          name: ref.name,
+          before: was?.manifest ?? null,
+          after: now?.manifest ?? null,
+          live: false,
+          approvals,
+          base: last,
+          paths,
+        });
+      }
+    }
+    out.push(...(await this.openCandidates(last, head, records, touched)));
+    return out;
+  }
+
+  /** Open deployments the new commits did not touch: approvals that arrived, transitions that ended. */
+  private async openCandidates(
+    last: string,
+    head: string,
+    records: Map<string, DeploymentRecord>,
+    touched: ReadonlySet<string>,
+  ): Promise<Candidate[]> {
+    const out: Candidate[] = [];
+    for (const [key, record] of records) {
+      if (touched.has(key)) continue;
+      const [namespace, name] = splitKey(key);
+      if (record.awaitingApproval && last !== head) {
+        const approvals = await approvedDeletes(this.options.mirror.dir, record.awaitingApproval.since, head);
+        if (!approvals.has(key)) continue;
+        const desired = await this.manifestAt(head, key);
+        out.push(
+          await this.liveCandidate(namespace, name, desired, approvals, record.awaitingApproval.since, []),
+        );
+      } else if (record.waitingFor) {
+        const status = await this.options.queue.deploymentStatus(namespace, name);
+        if (status.running) continue; // still busy: look again next poll
+        const desired = await this.manifestAt(record.waitingFor.head, key);
+        const approvals = await approvedDeletes(
+          this.options.mirror.dir,
+          record.applied ?? null,
+          record.waitingFor.head,
+        );
+        out.push(await this.liveCandidate(namespace, name, desired, approvals, record.applied ?? null, []));
+      }
+    }
+    return out;
+  }
+
+  /** First poll or force-push: every deployment at head and every deployment flinkops knows, against live. */
+  private async liveCandidates(
+    head: string,
+    loaded: LoadedManifests,
+    records: Map<string, DeploymentRecord>,
+    approvals: ReadonlySet<string>,
+    since: string | null,
+  ): Promise<Candidate[]> {
+    const out: Candidate[] = [];
+    const keys = new Set([...loaded.entries.keys(), ...records.keys()]);
+    for (const key of keys) {
+      if (loaded.invalidKeys.has(key)) continue;
+      if (!loaded.entries.has(key) && loaded.unreadableFiles.size > 0) continue;
+      const entry = loaded.entries.get(key);
+      const [namespace, name] = splitKey(key);
+      out.push(
+        await this.liveCandidate(
+          namespace,
+          name,
+          entry?.manifest ?? null,
+          approvals,
+          since,
+          entry ? [entry.file] : [],
+        ),
+      );
+    }
+    return out;
+  }
+
+  private async liveCandidate(
+    namespace: string,
+    name: string,
+    desired: FlinkDeployment | null,
+    approvals: ReadonlySet<string>,
+    base: string | null,
+    paths: string[],
+  ): Promise<Candidate> {
+    const live = await this.options.cluster.get(namespace, name);
+    const gone = !live || Boolean(live.metadata.deletionTimestamp);
+    return {
+      key: `${namespace}/${name}`,
+      namespace,
+      name,
+      before: gone ? null : liveView(live, desired),
+      after: desired,
+      live: true,
+      approvals,
+      base,
+      paths,
+    };
+  }
+
+  private async planCandidate(
+    candidate: Candidate,
+    head: string,
+    ledger: ReadonlyMap<string, LedgerSavepoint>,
+    outcome: PollOutcome,
+  ): Promise<void> {
+    const { state, queue, reporter } = this.options;
+    const { key, namespace, name } = candidate;
+    const transition = planTransition(
+      { namespace, name, before: candidate.before, after: candidate.after },
+      { approvedDeletes: candidate.approvals, ledger, live: candidate.live },
+    );
+    if (!transition) {
+      outcome.inSync.push(key);
+      await state.updateDeployment(key, (r) =>
+        candidate.after || candidate.before ? { applied: head, desired: head } : null,
+      );
+      return;
+    }
+    const targetUrl = (id: string | null) => this.options.targetUrl?.(id);
+    if (transition.safety === 'needs-approval') {
+      await reporter.report(head, transitionStatus.needsApproval(namespace, name, targetUrl(null)));
+      await state.updateDeployment(key, (r) => ({
+        ...r,
+        desired: head,
+        awaitingApproval: r.awaitingApproval ?? { since: candidate.base ?? head },
+        waitingFor: undefined,
+      }));
+      outcome.planned.push({ key, transition, outcome: 'needs-approval', transitionId: null });
+      return;
+    }
+    const busy = await queue.deploymentStatus(namespace, name);
+    if (busy.running) {
+      const failedStep = busy.running.steps.find((s) => s.state === 'failed');
+      if (failedStep && busy.running.commit !== head) {
+        // a newer commit supersedes a transition that failed and waits for a human: drop it, plan anew
+        await queue.cancel(busy.running.transitionId);
+        await reporter.report(
+          busy.running.commit,
+          transitionStatus.superseded(namespace, name, head, targetUrl(null)),
+        );
+        return this.planCandidate(
+          await this.liveCandidate(
+            namespace,
+            name,
+            candidate.after,
+            candidate.approvals,
+            candidate.base,
+            candidate.paths,
+          ),
+          head,
+          ledger,
+          outcome,
+        );
+      }
+      if (busy.running.commit !== head) {
+        await state.updateDeployment(key, (r) => ({
+          ...r,
+          desired: head,
+          waitingFor: { head, transitionId: busy.running!.transitionId },
+        }));
+        await reporter.report(head, {
+          context: `flinkops/${namespace}/${name}`,
+          state: 'pending',
+          description: `waiting: transition of ${busy.running.commit.slice(0, 12)} still runs; planned against the live object when it ends`,
+          targetUrl: targetUrl(busy.running.lastJobId),
+        });
+        outcome.planned.push({
+          key,
+          transition,
+          outcome: 'waiting',
+          transitionId: busy.running.transitionId,
+        });
+        return;
+      }
+    }
+    const restoreWarning = transition.warnings.find((w) => w.code === 'RESTORE_FROM_LEDGER');
+    const result = await queue.enqueueTransition(
+      {
+        commit: head,
+        transition,
+        target: candidate.after,
+        previous: candidate.before ? stripStatus(candidate.before) : null,
+        deleteApproved: candidate.approvals.has(key),
+        restoreFrom: restoreWarning ? (ledger.get(key)?.path ?? null) : null,
+      },
+      { supersede: true },
+    );
+    if (result.outcome === 'running' || result.outcome === 'pending') {
+      await reporter.report(
+        head,
+        transitionStatus.queued(
+          namespace,
+          name,
+          transition.steps.map((s) => s.action),
+          targetUrl(result.jobIds[0] ?? null),
+        ),
+      );
+    }
+    await state.updateDeployment(key, (r) => ({ applied: r.applied, desired: head }));
+    await this.reportSuperseded(candidate, head);
+    outcome.planned.push({ key, transition, outcome: result.outcome, transitionId: result.transitionId });
+  }
+
+  /** Commits between the deployment's base and head that touched its manifest, head excluded. */
+  private async reportSuperseded(candidate: Candidate, head: string): Promise<void> {
+    if (!candidate.base || candidate.paths.length === 0) return;
+    const raw = await this.options.mirror
+      .repoGit()
+      .raw(['log', '--format=%H', `${candidate.base}..${head}`, '--', ...candidate.paths]);
+    for (const sha of raw.split('\n').filter(Boolean)) {
+      if (sha === head) continue;
+      await this.options.reporter.report(
+        sha,
+        transitionStatus.superseded(candidate.namespace, candidate.name, head),
+      );
+    }
+  }
+
+  private async approvalsSince(
+    since: string | null,
+    head: string,
+    fallback: ReadonlySet<string>,
+  ): Promise<ReadonlySet<string>> {
+    if (!since || !(await this.options.mirror.commitExists(since))) return fallback;
+    return approvedDeletes(this.options.mirror.dir, since, head);
+  }
+
+  private async manifestAt(revision: string, key: string): Promise<FlinkDeployment | null> {
+    const loaded = await loadManifestsAtRevision(this.options.mirror.dir, revision, this.sourceOptions);
+    return loaded.entries.get(key)?.manifest ?? null;
+  }
+
+  private async ledgerSnapshot(): Promise<Map<string, LedgerSavepoint>> {
+    const out = new Map<string, LedgerSavepoint>();
+    for (const entry of await this.options.ledger.list()) {
+      const key = `${entry.namespace}/${entry.name}`;
+      if (!out.has(key))
+        out.set(key, { path: entry.path, takenAt: entry.takenAt, commit: entry.commit, step: entry.step });
+    }
+    return out;
+  }
+}
+
+function isOpen(record: DeploymentRecord): boolean {
+  return Boolean(record.awaitingApproval || record.waitingFor || record.failed);
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+function stripStatus(obj: FlinkDeployment): FlinkDeployment {
+  const { status: _status, ...rest } = obj;
+  return rest as FlinkDeployment;
+}

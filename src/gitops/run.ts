@@ -1,0 +1,262 @@
+// `flinkops run`: wires the poller, the step workers, the status reporter, the ledger and the HTTP
+// server into one process, by role (poller | worker | all). Shutdown stops polling first, lets running
+// steps reach a safe point (or leaves them to stalled-job recovery), then closes Redis.
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { stepHandlers } from '../../workers/index.ts';
+import { createClusterClient } from '../cluster/client.ts';
+import type { ClusterClient } from '../cluster/types.ts';
+import type { RunConfig } from '../config.ts';
+import { RepoMirror } from '../git/mirror.ts';
+import { GitLedger } from '../ledger/git-ledger.ts';
+import { childLogger } from '../log.ts';
+import { connectRedis } from '../queue/connection.ts';
+import { TransitionEvents } from '../queue/events.ts';
+import { TransitionQueue } from '../queue/transition-queue.ts';
+import { STEPS_QUEUE } from '../queue/types.ts';
+import { type StepWorkers, startStepWorkers } from '../queue/worker-host.ts';
+import { defaultMetrics } from '../server/metrics.ts';
+import { type RunningServer, startServer } from '../server/server.ts';
+import { createReporter } from '../status/index.ts';
+import type { PolicyReporter } from '../status/policy.ts';
+import { Poller, type PollOutcome } from './poller.ts';
+import { PollerLease } from './poller-lease.ts';
+import { PollerState, repoIdOf } from './poller-state.ts';
+import { bridgeTransitionStatuses } from './status-bridge.ts';
+
+const log = childLogger({ component: 'run' });
+
+export interface RunningFlinkops {
+  config: RunConfig;
+  mirror: RepoMirror;
+  queue: TransitionQueue;
+  events: TransitionEvents;
+  reporter: PolicyReporter;
+  server: RunningServer | null;
+  workers: StepWorkers | null;
+  poller: Poller | null;
+  /** asks the poll loop to fetch now (webhooks, tests) */
+  requestPoll(reason: string): void;
+  /** one poll now, if this replica holds the lease; null when another replica plans */
+  pollNow(): Promise<PollOutcome | null>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** a ready cluster client (tests, demo); default: from config.kubeconfig or in-cluster */
+  cluster?: ClusterClient;
+  /** do not start the interval poll loop (--once, tests that poll by hand) */
+  manualPolling?: boolean;
+  /** worker tuning for tests */
+  workerTuning?: { lockDuration?: number; stalledInterval?: number; sweepIntervalMs?: number };
+}
+
+export async function startFlinkops(config: RunConfig, options: StartOptions = {}): Promise<RunningFlinkops> {
+  const repoId = repoIdOf(config.repo, config.branch);
+  const mirror = new RepoMirror({
+    source: config.repo,
+    branch: config.branch,
+    workDir: join(config.workDir, repoId),
+    token: config.gitToken,
+    username: config.gitUsername,
+    extraRefPatterns: config.prRefPatterns,
+  });
+  await mirror.ensureClone();
+  const redis: Redis = connectRedis(config.redisUrl);
+  redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error (reconnecting)'));
+  const secrets = [config.gitToken, config.github?.token, config.gitlab?.token].filter((s): s is string =>
+    Boolean(s),
+  );
+  const reporter = createReporter(
+    config.status === 'github'
+      ? { provider: 'github', ...config.github }
+      : config.status === 'gitlab'
+        ? { provider: 'gitlab', ...config.gitlab }
+        : { provider: 'notes', repoDir: mirror.dir, env: mirror.env() },
+  );
+  const ledger = new GitLedger({ repoDir: mirror.dir, redis, gitEnv: mirror.env(), secrets });
+  const cluster =
+    options.cluster ?? createClusterClient(config.kubeconfig ? { kubeconfigPath: config.kubeconfig } : {});
+  const events = new TransitionEvents();
+  const queue = new TransitionQueue({ redisUrl: config.redisUrl, events });
+  const state = new PollerState(redis, repoId);
+  let uiBase: string | undefined = config.publicUrl
+    ? `${config.publicUrl.replace(/\/$/, '')}/queues/`
+    : undefined;
+  const targetUrl = (jobId: string | null) =>
+    uiBase ? `${uiBase}queue/${STEPS_QUEUE}${jobId ? `/${encodeURIComponent(jobId)}` : ''}` : undefined;
+
+  const runsWorkers = config.role !== 'poller';
+  const runsPoller = config.role !== 'worker';
+  let workers: StepWorkers | null = null;
+  if (runsWorkers) {
+    bridgeTransitionStatuses({
+      events,
+      reporter,
+      state,
+      targetUrl,
+      onStepFinished: (action, seconds) => defaultMetrics.observeStep(action, seconds),
+      onTransitionEnded: (outcome) => defaultMetrics.recordTransition(outcome),
+    });
+    workers = await startStepWorkers({
+      redisUrl: config.redisUrl,
+      handlers: stepHandlers,
+      cluster,
+      ledger,
+      events,
+      concurrency: config.concurrency,
+      config: { rollback: config.rollback, timeouts: config.timeouts },
+      ...options.workerTuning,
+    });
+  }
+
+  let lastFetchError: string | null = null;
+  let poller: Poller | null = null;
+  let lease: PollerLease | null = null;
+  let wake: (() => void) | null = null;
+  let stopping = false;
+  let loop: Promise<void> | null = null;
+  if (runsPoller) {
+    poller = new Poller({
+      mirror,
+      state,
+      queue,
+      reporter,
+      cluster,
+      ledger,
+      globs: config.paths,
+      defaultNamespace: config.defaultNamespace,
+      targetUrl,
+    });
+    lease = new PollerLease(redis, {
+      key: state.leaseKey,
+      ttlMs: Math.max(5_000, Math.min(60_000, config.pollIntervalMs * 2)),
+      onLost: () => log.warn('lost the poller lease: another replica plans now; this one stops planning'),
+    });
+  }
+
+  const pollNow = async (): Promise<PollOutcome | null> => {
+    if (!poller || !lease) return null;
+    if (!(await lease.tryAcquire())) return null;
+    try {
+      const outcome = await poller.pollOnce();
+      lastFetchError = null;
+      await state.markPolled(true);
+      defaultMetrics.markPollSucceeded();
+      if (outcome.mode !== 'none' || outcome.planned.length) {
+        log.info(
+          {
+            head: outcome.head,
+            mode: outcome.mode,
+            planned: outcome.planned.map((p) => `${p.key}:${p.outcome}`),
+            errors: outcome.errors.length,
+          },
+          'planned',
+        );
+      }
+      return outcome;
+    } catch (err) {
+      lastFetchError = err instanceof Error ? err.message : String(err);
+      await state.markPolled(false, lastFetchError).catch(() => undefined);
+      throw err;
+    }
+  };
+
+  const requestPoll = (reason: string) => {
+    log.info({ reason }, 'poll requested');
+    wake?.();
+  };
+
+  if (runsPoller && !options.manualPolling && !config.once) {
+    loop = (async () => {
+      let failures = 0;
+      while (!stopping) {
+        try {
+          await pollNow();
+          failures = 0;
+        } catch (err) {
+          failures++;
+          log.warn(
+            { err: err instanceof Error ? err.message : String(err), failures },
+            'poll failed; backing off',
+          );
+        }
+        const base = failures
+          ? Math.min(config.pollIntervalMs * 2 ** failures, 10 * 60_000)
+          : config.pollIntervalMs;
+        const delay = base * (0.8 + Math.random() * 0.4);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
+      }
+    })();
+  }
+
+  let server: RunningServer | null = null;
+  if (!config.noServer) {
+    server = await startServer({
+      listen: config.listen,
+      auth: {
+        ...(config.ui.token ? { token: config.ui.token } : {}),
+        ...(config.ui.user && config.ui.password
+          ? { basic: { user: config.ui.user, password: config.ui.password } }
+          : {}),
+      },
+      readOnly: config.ui.readOnly,
+      queues: [queue.queue],
+      webhook: config.webhook,
+      onPollRequested: requestPoll,
+      publicUrl: config.publicUrl,
+      readiness: async () => [
+        await check('redis', async () => {
+          await redis.ping();
+        }),
+        {
+          name: 'git fetch',
+          ok: lastFetchError === null,
+          ...(lastFetchError ? { detail: lastFetchError } : {}),
+        },
+        await check('kubernetes api', () => cluster.ping()),
+      ],
+    });
+    uiBase ??= server.uiUrl;
+  }
+
+  return {
+    config,
+    mirror,
+    queue,
+    events,
+    reporter,
+    server,
+    workers,
+    poller,
+    requestPoll,
+    pollNow,
+    async stop() {
+      stopping = true;
+      wake?.();
+      await loop?.catch(() => undefined);
+      await lease?.release().catch(() => undefined);
+      await server?.close().catch(() => undefined);
+      await workers?.close().catch(() => undefined);
+      await queue.close().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}
+
+async function check(name: string, probe: () => Promise<void>) {
+  try {
+    await Promise.race([probe(), sleep(3_000).then(() => Promise.reject(new Error('no answer within 3 s')))]);
+    return { name, ok: true };
+  } catch (err) {
+    return { name, ok: false, detail: err instanceof Error ? err.message : String(err) };
+  }
+}

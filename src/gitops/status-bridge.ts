@@ -1,0 +1,89 @@
+// Turns the queue's transition events into commit statuses and poller bookkeeping, in whichever
+// process runs the steps: "step 2/3: upgrade" while it runs, success or failure (with the operator's
+// cause) at the end, and, on success, the commit becomes the deployment's last applied revision.
+import { childLogger } from '../log.ts';
+import type { TransitionEvents } from '../queue/events.ts';
+import { transitionStatus } from '../status/describe.ts';
+import type { StatusReporter } from '../status/types.ts';
+import type { PollerState } from './poller-state.ts';
+
+const log = childLogger({ component: 'status-bridge' });
+
+export interface StatusBridgeOptions {
+  events: TransitionEvents;
+  reporter: StatusReporter;
+  state: PollerState;
+  /** link to the queue UI page of a step job (or of the queue when no job id is known) */
+  targetUrl?: (jobId: string | null) => string | undefined;
+  /** extra observers (metrics) */
+  onStepFinished?: (action: string, seconds: number) => void;
+  onTransitionEnded?: (outcome: 'success' | 'failure') => void;
+}
+
+export function bridgeTransitionStatuses(options: StatusBridgeOptions): () => void {
+  const { events, reporter, state } = options;
+  const url = (jobId: string | null) => options.targetUrl?.(jobId);
+  const started = new Map<string, number>();
+  const pending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    pending.add(p);
+    p.catch((err: unknown) =>
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'status bookkeeping failed'),
+    ).finally(() => pending.delete(p));
+  };
+
+  events.on('step-started', (info) => {
+    started.set(info.jobId, Date.now());
+    track(
+      reporter.report(
+        info.commit,
+        transitionStatus.step(
+          info.namespace,
+          info.name,
+          info.stepIndex + 1,
+          info.stepCount,
+          info.action,
+          url(info.jobId),
+        ),
+      ),
+    );
+  });
+  events.on('step-finished', (info) => {
+    const t0 = started.get(info.jobId);
+    started.delete(info.jobId);
+    if (t0 !== undefined) options.onStepFinished?.(info.action, (Date.now() - t0) / 1000);
+  });
+  events.on('transition-finished', (info) => {
+    options.onTransitionEnded?.('success');
+    track(
+      (async () => {
+        await state.updateDeployment(`${info.namespace}/${info.name}`, (r) => {
+          const { failed: _failed, ...rest } = r;
+          return { ...rest, applied: info.commit };
+        });
+        await reporter.report(
+          info.commit,
+          transitionStatus.succeeded(info.namespace, info.name, [], url(null)),
+        );
+      })(),
+    );
+  });
+  events.on('transition-failed', (info) => {
+    options.onTransitionEnded?.('failure');
+    track(
+      (async () => {
+        await state.updateDeployment(`${info.namespace}/${info.name}`, (r) => ({
+          ...r,
+          failed: { transitionId: info.transitionId, commit: info.commit },
+        }));
+        await reporter.report(
+          info.commit,
+          transitionStatus.failed(info.namespace, info.name, info.action, info.error, url(info.jobId)),
+        );
+      })(),
+    );
+  });
+  return () => {
+    void Promise.allSettled([...pending]);
+  };
+}
