@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerLedgerCommand } from './commands/ledger.ts';
 import { registerPlanCommand } from './commands/plan.ts';
 import { registerRetryCommand } from './commands/retry.ts';
+import { registerRunCommand } from './commands/run.ts';
 
 export const EXIT_USAGE = 2;
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerPlanCommand(program);
   registerRetryCommand(program);
   registerLedgerCommand(program);
+  registerRunCommand(program);
   return program;
 }
 
@@ -29,7 +31,12 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return 0;
       return EXIT_USAGE;
     }
     process.stderr.write(`flinkops: ${err instanceof Error ? err.message : String(err)}\n`);
