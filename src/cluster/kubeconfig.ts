@@ -1,6 +1,7 @@
 // Where the cluster's address and credentials come from: a kubeconfig file, the pod's service account
 // (in-cluster), or the usual default chain ($KUBECONFIG, ~/.kube/config, in-cluster). Nothing else in
 // src/cluster knows which one was used.
+import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from './types.ts';
 
@@ -18,8 +19,10 @@ export interface KubeConfigSource {
 export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
   const kc = new KubeConfig();
   try {
-    if (source.inCluster) kc.loadFromCluster();
-    else if (source.kubeconfigText !== undefined) kc.loadFromString(source.kubeconfigText);
+    if (source.inCluster) {
+      assertInClusterEnvironment();
+      kc.loadFromCluster();
+    } else if (source.kubeconfigText !== undefined) kc.loadFromString(source.kubeconfigText);
     else if (source.kubeconfigPath) kc.loadFromFile(source.kubeconfigPath);
     else kc.loadFromDefault();
   } catch (err) {
@@ -30,7 +33,7 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
         : source.kubeconfigText !== undefined
           ? 'kubeconfig text'
           : 'default kubeconfig';
-    throw new ClusterError('Unavailable', `cannot load ${where}: ${(err as Error).message}`, { cause: err });
+    throw new ClusterError('Invalid', `cannot load ${where}: ${(err as Error).message}`, { cause: err });
   }
   if (source.context) {
     if (!kc.getContextObject(source.context)) {
@@ -46,6 +49,17 @@ export function loadKubeConfig(source: KubeConfigSource = {}): KubeConfig {
     throw new ClusterError('Invalid', `kubeconfig has no cluster for context "${kc.getCurrentContext()}"`);
   }
   return allowPlainHttp(kc);
+}
+
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** client-node's loadFromCluster does not check its inputs: without them it targets https://undefined:undefined. */
+function assertInClusterEnvironment(): void {
+  const missing = ['KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'].filter((v) => !process.env[v]);
+  if (!existsSync(SERVICE_ACCOUNT_TOKEN)) missing.push(SERVICE_ACCOUNT_TOKEN);
+  if (missing.length > 0) {
+    throw new Error(`not running in a pod with a service account (missing ${missing.join(', ')})`);
+  }
 }
 
 /**

@@ -2,16 +2,20 @@
 // operator simulator, so every write in these tests is ours): CRUD, typed errors, optimistic concurrency,
 // retries under injected 500s and 409s, and waitFor surviving dropped watches and 410 Gone.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse, stringify } from 'yaml';
 import { createClusterClient, type KubeClusterClient } from '../../src/cluster/client.ts';
 import { untilGone } from '../../src/cluster/predicates.ts';
 import { ClusterError } from '../../src/cluster/types.ts';
 import { WaitAbandonedError } from '../../src/cluster/wait.ts';
 import type { FlinkDeployment } from '../../src/manifests/types.ts';
 import { type EmbeddedCluster, startEmbeddedCluster } from '../../src/sim/cluster.ts';
+import { makeTempDir } from '../helpers/tmp.ts';
 
 const NS = 'client-test';
 const FAST = { attempts: 20, baseDelayMs: 5, maxDelayMs: 50 };
@@ -390,5 +394,76 @@ describe('cluster client against the embedded API', () => {
     setTimeout(() => controller.abort(new Error('shutting down')), 100);
     const aborted = await rejection(waiting);
     assert.equal((aborted as Error).message, 'shutting down');
+  });
+});
+
+describe('where the client finds the cluster', () => {
+  let cluster: EmbeddedCluster;
+  let temp: { dir: string; cleanup: () => void };
+
+  before(async () => {
+    temp = makeTempDir('flinkops-kubeconfig-');
+    cluster = await startEmbeddedCluster({
+      host: '127.0.0.1',
+      port: 0,
+      simulator: false,
+      kubeconfigOut: join(temp.dir, 'sim.kubeconfig'),
+    });
+  });
+  after(async () => {
+    await cluster?.stop();
+    temp?.cleanup();
+  });
+
+  it('loads a kubeconfig file as kubectl would (plain http:// server, no extra flags)', async () => {
+    const client = createClusterClient({ kubeconfigPath: join(temp.dir, 'sim.kubeconfig') });
+    await client.ping();
+    assert.equal(client.server, cluster.url);
+  });
+
+  it('selects a named context, and names the known ones when it is missing', async () => {
+    const doc = parse(cluster.kubeconfig) as {
+      clusters: { name: string; cluster: Record<string, unknown> }[];
+      contexts: { name: string; context: Record<string, unknown> }[];
+    };
+    doc.clusters.push({ name: 'nowhere', cluster: { server: 'http://127.0.0.1:1' } });
+    doc.contexts.push({ name: 'broken', context: { ...doc.contexts[0].context, cluster: 'nowhere' } });
+    const path = join(temp.dir, 'two-contexts.kubeconfig');
+    writeFileSync(path, stringify(doc));
+    const good = createClusterClient({ kubeconfigPath: path, context: doc.contexts[0].name });
+    await good.ping();
+    const broken = createClusterClient({
+      kubeconfigPath: path,
+      context: 'broken',
+      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    assert.equal(broken.server, 'http://127.0.0.1:1');
+    assert.throws(
+      () => createClusterClient({ kubeconfigPath: path, context: 'staging' }),
+      (err: unknown) =>
+        err instanceof ClusterError &&
+        err.kind === 'Invalid' &&
+        /no context "staging".*broken/.test(err.message),
+    );
+  });
+
+  it('refuses a missing kubeconfig file, and in-cluster config outside a pod, with the reason', () => {
+    assert.throws(
+      () => createClusterClient({ kubeconfigPath: join(temp.dir, 'absent') }),
+      (err: unknown) =>
+        err instanceof ClusterError && err.kind === 'Invalid' && err.message.includes('absent'),
+    );
+    const saved = { host: process.env.KUBERNETES_SERVICE_HOST };
+    delete process.env.KUBERNETES_SERVICE_HOST;
+    try {
+      assert.throws(
+        () => createClusterClient({ inCluster: true }),
+        (err: unknown) =>
+          err instanceof ClusterError &&
+          /in-cluster service account.*KUBERNETES_SERVICE_HOST/.test(err.message),
+      );
+    } finally {
+      if (saved.host !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved.host;
+    }
   });
 });
