@@ -175,11 +175,11 @@ export class GitNotesStore<T extends object> {
         if (next !== null) this.checkObject(next, oid);
         if (sameJson(current, next)) return { changed: false as const, next };
         await this.writeNote(snap, oid, next);
-        return { changed: true as const, next, newHead: await this.resolveRef(snap) };
+        // update-ref resolves the snapshot ref itself: no rev-parse round trip
+        return { changed: true as const, next, swapped: await this.compareAndSwap(snap, old) };
       });
       written = result.next;
-      if (!result.changed) break;
-      if (result.newHead && (await this.compareAndSwap(result.newHead, old))) break;
+      if (!result.changed || result.swapped) break;
       if (attempt >= maxAttempts) {
         throw new NotesStoreError(
           `${this.ref}: gave up updating the note of ${oid} after ${attempt} attempts: other writers kept moving the ref`,
@@ -262,33 +262,42 @@ export class GitNotesStore<T extends object> {
     }
   }
 
-  /** A notes commit holding both sides' notes, with `theirs` as an ancestor (so the push fast-forwards). */
+  /**
+   * A notes commit holding both sides' notes, with `theirs` as a parent (so the push fast-forwards).
+   * The tree is built on whichever side needs fewer note writes: a fresh clone whose first note
+   * meets a remote with thousands writes one note, not thousands.
+   */
   private async mergeCommits(ours: string | null, theirs: string): Promise<string> {
     if (!ours || (await this.isAncestor(ours, theirs))) return theirs;
     if (await this.isAncestor(theirs, ours)) return ours;
-    return this.withSnapshot(theirs, async (theirSnap) => {
-      const theirNotes = await this.notesOf(theirSnap);
-      return this.withSnapshot(ours, async (snap) => {
-        const ourNotes = await this.notesOf(snap);
-        for (const [commit, theirBlob] of theirNotes) {
-          const ourBlob = ourNotes.get(commit);
-          if (ourBlob === theirBlob) continue;
-          if (!ourBlob) {
-            await this.git.raw(['notes', `--ref=${snap}`, 'add', '-f', '-C', theirBlob, commit]);
-            continue;
-          }
+    const theirNotes = await this.withSnapshot(theirs, (snap) => this.notesOf(snap));
+    const ourNotes = await this.withSnapshot(ours, (snap) => this.notesOf(snap));
+    const differing = [...new Set([...ourNotes.keys(), ...theirNotes.keys()])].filter(
+      (commit) => ourNotes.get(commit) !== theirNotes.get(commit),
+    );
+    const writesOnTheirs = differing.filter((commit) => ourNotes.has(commit));
+    const writesOnOurs = differing.filter((commit) => theirNotes.has(commit));
+    const baseIsTheirs = writesOnTheirs.length < writesOnOurs.length;
+    return this.withSnapshot(baseIsTheirs ? theirs : ours, async (snap) => {
+      for (const commit of baseIsTheirs ? writesOnTheirs : writesOnOurs) {
+        const ourBlob = ourNotes.get(commit);
+        const theirBlob = theirNotes.get(commit);
+        if (ourBlob && theirBlob) {
           const merged = this.options.merge(
             await this.readBlob(ourBlob, commit),
             await this.readBlob(theirBlob, commit),
           );
           this.checkObject(merged, commit);
           await this.writeNote(snap, commit, merged);
+        } else {
+          // only one side has a note for this commit: take it byte for byte
+          await this.git.raw(['notes', `--ref=${snap}`, 'add', '-f', '-C', (ourBlob ?? theirBlob)!, commit]);
         }
-        const tree = (await this.git.raw(['rev-parse', `${snap}^{tree}`])).trim();
-        const message = `flinkops: merge ${this.ref} from the remote`;
-        const out = await this.git.raw(['commit-tree', tree, '-p', ours, '-p', theirs, '-m', message]);
-        return out.trim();
-      });
+      }
+      const tree = (await this.git.raw(['rev-parse', `${snap}^{tree}`])).trim();
+      const message = `flinkops: merge ${this.ref} from the remote`;
+      const out = await this.git.raw(['commit-tree', tree, '-p', ours, '-p', theirs, '-m', message]);
+      return out.trim();
     });
   }
 

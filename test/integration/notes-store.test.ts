@@ -176,6 +176,27 @@ describe('git notes JSON store', () => {
       }
     });
 
+    it('a fresh clone meeting a remote with many notes merges them all in', async () => {
+      const seed = join(tmp.dir, 'seed');
+      const shas = git(seed, ['rev-list', '--all']).split('\n');
+      const many = TestRepo.init(join(tmp.dir, 'manyNotes'));
+      const commits: string[] = [];
+      for (let i = 0; i < 25; i++) commits.push(many.write('n.txt', String(i)).commit(`c${i}`));
+      many.git('remote', 'add', 'origin', bare);
+      many.git('push', '-q', 'origin', 'main:many');
+      const writer = store(many.dir, { ref: 'refs/notes/flinkops-bulk' });
+      await Promise.all(commits.map((c, i) => writer.update(c, () => ({ i }))));
+      const fresh = join(tmp.dir, 'freshClone');
+      git(tmp.dir, ['clone', '-q', bare, fresh]);
+      const reader = store(fresh, { ref: 'refs/notes/flinkops-bulk' });
+      await reader.update(shas[0], () => ({ fresh: 1 }));
+      const remoteList = git(bare, ['notes', '--ref=flinkops-bulk', 'list']).split('\n');
+      assert.equal(remoteList.length, 26);
+      assert.equal((await reader.list()).length, 26);
+      assert.deepEqual(await reader.read(commits[7]), { i: 7 });
+      assert.deepEqual(await writer.read(commits[7]), { i: 7 });
+    });
+
     it('keeps credentials out of push errors', async () => {
       const dir = join(tmp.dir, 'creds');
       const r = TestRepo.init(dir);
