@@ -100,7 +100,7 @@ export function writeStatus(
     try {
       return store.replace(
         'flinkdeployments',
-        { ...current, status: structuredClone(status) },
+        { ...current, status: withoutNulls(structuredClone(status)) },
         { subresource: 'status' },
       );
     } catch (error) {
@@ -149,4 +149,18 @@ export function writeMetadata(
   throw new Error(
     `could not update metadata of ${object.metadata.namespace}/${object.metadata.name}: still conflicting after 5 attempts`,
   );
+}
+
+/**
+ * The operator serialises status without null fields (Jackson NON_NULL), and the CRD schema has no
+ * nullable fields: a null in status would make every later write of the object fail validation.
+ */
+export function withoutNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => withoutNulls(v)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = withoutNulls(v);
+    return out as T;
+  }
+  return value;
 }
