@@ -121,7 +121,11 @@ export function waitForObject(
       const description = describeStatus(object);
       if (description !== lastDescription) {
         lastDescription = description;
-        options.onProgress?.(`${target}: ${description}`);
+        try {
+          options.onProgress?.(`${target}: ${description}`);
+        } catch {
+          // a failing progress reporter (e.g. a closed job log) must not end the wait
+        }
       }
       let verdict: boolean | string;
       try {

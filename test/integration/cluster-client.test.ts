@@ -294,6 +294,45 @@ describe('cluster client against the embedded API', () => {
     assert.equal(await client.getSnapshot(NS, 'nope'), null);
   });
 
+  it('lists the events about one FlinkDeployment, oldest first', async () => {
+    const event = (name: string, object: string, reason: string, at: string) => ({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: NS },
+      involvedObject: {
+        apiVersion: 'flink.apache.org/v1beta1',
+        kind: 'FlinkDeployment',
+        name: object,
+        namespace: NS,
+      },
+      reason,
+      message: `${reason} of ${object}`,
+      type: reason === 'SavepointError' ? 'Warning' : 'Normal',
+      count: 1,
+      lastTimestamp: at,
+      source: { component: 'test' },
+    });
+    const post = async (body: unknown) => {
+      const res = await fetch(`${cluster.url}/api/v1/namespaces/${NS}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(res.status, 201, await res.text());
+    };
+    await post(event('ev-2', 'evented', 'SavepointError', '2026-01-01T00:00:02Z'));
+    await post(event('ev-1', 'evented', 'SpecChanged', '2026-01-01T00:00:01Z'));
+    await post(event('ev-3', 'other', 'Submit', '2026-01-01T00:00:03Z'));
+    const events = await client.listEvents(NS, 'evented');
+    assert.deepEqual(
+      events.map((e) => [e.reason, e.type, e.message]),
+      [
+        ['SpecChanged', 'Normal', 'SpecChanged of evented'],
+        ['SavepointError', 'Warning', 'SavepointError of evented'],
+      ],
+    );
+  });
+
   it('waitFor resolves through watches that are cut (re-watching from the last resourceVersion)', async () => {
     await client.create(deployment('dropped'));
     // Counts the watch requests the client makes, through a plain HTTP relay in front of the API.
