@@ -219,6 +219,9 @@ export class OperatorSimulator implements SimTruth {
       if (rt.jm === 'DEPLOYING' || rt.jm === 'DEPLOYED_NOT_READY') consider(rt.jmReadyAt);
       if (rt.job?.state === 'RECONCILING') consider(rt.job.startsAt);
       consider(rt.stop?.dueAt);
+      if (rt.job?.state === 'FAILED' && rt.job.failedSeenAt != null) {
+        consider(rt.job.failedSeenAt + SIM_DURATIONS.reconcileInterval);
+      }
       consider(rt.stopRetryAt);
       consider(rt.manual?.dueAt);
       consider(rt.manual?.retryAt);

@@ -44,6 +44,7 @@ export function observe(ctx: PassContext): void {
   }
   if (job.state === 'CANCELED' && previous !== 'CANCELED') markCancelledExternally(ctx);
   if (job.state === 'FAILED' && previous !== 'FAILED') {
+    job.failedSeenAt = ctx.now;
     status.error = errorJson(ErrorTypes.jobException, job.failure ?? 'Job failed');
     emit(ctx, 'Warning', 'JobException', job.failure ?? 'Job failed');
     // A terminal job's last checkpoint is what a later stateful upgrade restores from (row 9).

@@ -1,5 +1,6 @@
 // One reconcile pass over one FlinkDeployment: observe -> validate -> reconcile, status as write-ahead log.
 import type { FlinkDeploymentSpec } from '../../manifests/types.ts';
+import { SIM_DURATIONS } from './clock.ts';
 import {
   emit,
   FINALIZER,
@@ -152,6 +153,8 @@ function otherChanges(ctx: PassContext, spec: FlinkDeploymentSpec): void {
   const { rt } = ctx;
   if (
     rt.job?.state === 'FAILED' &&
+    rt.job.failedSeenAt != null &&
+    ctx.now - rt.job.failedSeenAt >= SIM_DURATIONS.reconcileInterval &&
     confBool(spec, 'kubernetes.operator.job.restart.failed', false) &&
     jobStateOf(spec) === 'running'
   ) {

@@ -33,6 +33,8 @@ export interface JobRun {
   restoreFailure: string | null;
   /** the job's exception once FAILED */
   failure: string | null;
+  /** simulated time the operator first observed it FAILED (restart.failed waits one reconcile interval) */
+  failedSeenAt?: number | null;
   /** wall-clock epoch ms, as the operator reports them */
   startTime: number;
   updateTime: number;
