@@ -421,7 +421,12 @@ export class GitNotesStore<T extends object> {
     return res.code === 0 ? res.stdout.trim() : null;
   }
 
+  /**
+   * A full sha is taken as is: notes only name the commit, and a worker's clone may not have
+   * fetched the commit it reports on yet. Anything shorter (abbreviated sha, ref) must resolve here.
+   */
   private async resolveCommit(commit: string): Promise<string> {
+    if (SHA_RE.test(commit)) return commit;
     const res = await this.runGitStatus([
       'rev-parse',
       '--verify',

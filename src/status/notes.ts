@@ -123,7 +123,7 @@ export class NotesStatusReporter implements StatusReporter {
       const message = err instanceof Error ? err.message : String(err);
       // an unknown commit will not appear by retrying; a lost push race or a network error may pass
       const retryable = !(err instanceof NotesStoreError && /no commit "/.test(message));
-      throw new StatusReportError(`git notes ${STATUS_NOTES_REF}: ${message}`, retryable);
+      throw new StatusReportError(`git notes ${this.store.ref}: ${message}`, retryable);
     }
   }
 

@@ -50,7 +50,7 @@ export class PolicyReporter implements StatusReporter {
     // stamped once: a retry carries the time the status was decided, not the time it got through
     const stamped: StatusUpdate = {
       ...update,
-      description: shortenDescription(update.description, undefined, this.secrets),
+      description: shortenDescription(String(update.description ?? ''), undefined, this.secrets),
       updatedAt: update.updatedAt ?? new Date().toISOString(),
     };
     const where = { commit: commit.slice(0, 12), context: stamped.context, state: stamped.state };

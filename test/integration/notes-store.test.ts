@@ -89,6 +89,14 @@ describe('git notes JSON store', () => {
     );
   });
 
+  it('writes notes for a full sha this clone has not fetched yet (workers may lag the poller)', async () => {
+    const s = store(repo.dir, { ref: 'refs/notes/flinkops-unfetched' });
+    const unknown = 'e'.repeat(40);
+    await s.update(unknown, () => ({ early: 1 }));
+    assert.deepEqual(await s.read(unknown), { early: 1 });
+    assert.deepEqual(await s.list(), [unknown]);
+  });
+
   it('loses nothing when many interleaved updates hit the same and different commits', async () => {
     const s = store(repo.dir, { ref: 'refs/notes/flinkops-many' });
     const other = store(repo.dir, { ref: 'refs/notes/flinkops-many' });
