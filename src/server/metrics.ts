@@ -15,6 +15,16 @@ export type JobCountSource = Pick<Queue, 'getJobCounts' | 'name'>;
 export interface MetricsOptions {
   /** also collect Node's process metrics (cpu, memory, event loop lag); off in tests */
   processMetrics?: boolean;
+  /** how long a scrape waits for the queue's job counts (default 2000 ms) */
+  queueCountTimeoutMs?: number;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer from Redis within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export class FlinkopsMetrics {
@@ -25,8 +35,11 @@ export class FlinkopsMetrics {
   private queueSources: () => readonly JobCountSource[] = () => [];
   private lastPollSource: () => number | null | Promise<number | null>;
   private lastPollAt: number | null = null;
+  /** a scrape while Redis is unreachable must answer, not hang on ioredis' offline queue */
+  readonly queueCountTimeoutMs: number;
 
   constructor(options: MetricsOptions = {}) {
+    this.queueCountTimeoutMs = options.queueCountTimeoutMs ?? 2000;
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'flinkops_' });
     this.lastPollSource = () => this.lastPollAt;
     this.transitions = new Counter({
@@ -58,7 +71,7 @@ export class FlinkopsMetrics {
         const totals = new Map<string, number>();
         for (const queue of self.queueSources()) {
           try {
-            const counts = await queue.getJobCounts();
+            const counts = await withTimeout(queue.getJobCounts(), self.queueCountTimeoutMs, queue.name);
             for (const [state, n] of Object.entries(counts)) totals.set(state, (totals.get(state) ?? 0) + n);
           } catch (err) {
             // a scrape must still answer while Redis is down; /readyz is where that shows
