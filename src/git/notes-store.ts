@@ -93,6 +93,7 @@ export class GitNotesStore<T extends object> {
   /** a push queued but not started yet: it will carry every local change made before it starts */
   private queuedPush: Promise<void> | null = null;
   private pushChain: Promise<unknown> = Promise.resolve();
+  private pruned = false;
 
   constructor(private readonly options: NotesStoreOptions<T>) {
     if (!/^refs\/notes\/[A-Za-z0-9._/-]+$/.test(options.ref) || options.ref.includes('..')) {
@@ -164,6 +165,10 @@ export class GitNotesStore<T extends object> {
   }
 
   private async updateLocal(oid: string, mutate: (current: T | null) => T | null): Promise<T | null> {
+    if (!this.pruned) {
+      this.pruned = true;
+      await this.pruneStaleTempRefs();
+    }
     const maxAttempts = this.options.maxLocalAttempts ?? 25;
     let written: T | null = null;
     for (let attempt = 1; ; attempt++) {
@@ -389,9 +394,27 @@ export class GitNotesStore<T extends object> {
 
   /** Temp refs live under refs/notes/ because `git notes --ref` only works there. */
   private tempRef(kind: string): string {
-    const tail = this.ref.slice('refs/notes/'.length).replace(/\//g, '-');
     snapshotCounter += 1;
-    return `refs/notes/flinkops-tmp/${tail}/${kind}-${process.pid}-${snapshotCounter}-${randomBytes(4).toString('hex')}`;
+    const unique = `${Date.now()}-${process.pid}-${snapshotCounter}-${randomBytes(4).toString('hex')}`;
+    return `${this.tempRefPrefix()}${kind}-${unique}`;
+  }
+
+  private tempRefPrefix(): string {
+    return `refs/notes/flinkops-tmp/${this.ref.slice('refs/notes/'.length).replace(/\//g, '-')}/`;
+  }
+
+  /**
+   * A process killed mid-update leaves its temp ref behind. Each carries its creation time; one
+   * older than every git timeout can only be abandoned, so the first update of a store removes them.
+   */
+  private async pruneStaleTempRefs(): Promise<void> {
+    const limit = Date.now() - Math.max(10 * 60_000, 5 * (this.options.timeoutMs ?? 60_000));
+    const res = await this.runGitStatus(['for-each-ref', '--format=%(refname)', this.tempRefPrefix()]);
+    if (res.code !== 0) return;
+    for (const ref of res.stdout.split('\n').filter(Boolean)) {
+      const created = Number(/\/[a-z]+-(\d+)-/.exec(ref)?.[1]);
+      if (Number.isFinite(created) && created < limit) await this.deleteRef(ref);
+    }
   }
 
   private async deleteRef(ref: string): Promise<void> {

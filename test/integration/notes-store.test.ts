@@ -97,6 +97,17 @@ describe('git notes JSON store', () => {
     assert.deepEqual(await s.list(), [unknown]);
   });
 
+  it('removes temp refs a killed writer left behind, and only those', async () => {
+    const ref = 'refs/notes/flinkops-tmp/flinkops-test/';
+    const stale = `${ref}snap-${Date.now() - 3_600_000}-4242-1-deadbeef`;
+    const fresh = `${ref}snap-${Date.now()}-4242-2-cafebabe`;
+    repo.git('update-ref', stale, c1);
+    repo.git('update-ref', fresh, c1);
+    await store(repo.dir).update(c1, (cur) => ({ ...cur, pruned: 1 }));
+    assert.deepEqual(tempRefsLeft(repo.dir), [fresh]);
+    repo.git('update-ref', '-d', fresh);
+  });
+
   it('loses nothing when many interleaved updates hit the same and different commits', async () => {
     const s = store(repo.dir, { ref: 'refs/notes/flinkops-many' });
     const other = store(repo.dir, { ref: 'refs/notes/flinkops-many' });
