@@ -68,12 +68,12 @@ export class BlobReader {
 
   /** Type and size of many objects (null for a missing one), answered in order. */
   info(names: readonly string[]): Promise<(ObjectInfo | null)[]> {
-    return Promise.all(names.map((name) => this.request('info', name) as Promise<ObjectInfo | null>));
+    return this.requestMany('info', names) as Promise<(ObjectInfo | null)[]>;
   }
 
   /** Contents of many objects (null for a missing one), answered in order. */
   contents(names: readonly string[]): Promise<(ObjectContent | null)[]> {
-    return Promise.all(names.map((name) => this.request('contents', name) as Promise<ObjectContent | null>));
+    return this.requestMany('contents', names) as Promise<(ObjectContent | null)[]>;
   }
 
   /** Resolves a revision to its commit id, or null when git does not know it. */
@@ -88,15 +88,24 @@ export class BlobReader {
     this.child.stdin.end();
   }
 
-  private request(kind: 'info' | 'contents', name: string): Promise<ObjectInfo | ObjectContent | null> {
+  /** Queues one answer per name and writes all the commands at once (one pipe write, not thousands). */
+  private requestMany(
+    kind: 'info' | 'contents',
+    names: readonly string[],
+  ): Promise<(ObjectInfo | ObjectContent | null)[]> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new GitObjectReaderError('blob reader is closed'));
-    assertSafeObjectName(name);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ kind, resolve, reject } as Pending);
-      this.child.stdin.write(`${kind} ${name}\n`);
-      this.scheduleFlush();
-    });
+    if (names.length === 0) return Promise.resolve([]);
+    for (const name of names) assertSafeObjectName(name);
+    const answers = names.map(
+      (_name) =>
+        new Promise<ObjectInfo | ObjectContent | null>((resolve, reject) => {
+          this.queue.push({ kind, resolve, reject } as Pending);
+        }),
+    );
+    this.child.stdin.write(`${names.map((name) => `${kind} ${name}`).join('\n')}\n`);
+    this.scheduleFlush();
+    return Promise.all(answers);
   }
 
   private flushScheduled = false;

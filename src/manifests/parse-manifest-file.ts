@@ -3,6 +3,7 @@
 // exactly as the `yaml` package reads them by default (Kubernetes' 1.1-style booleans are not emulated).
 import { type Document, LineCounter, parseAllDocuments } from 'yaml';
 import { formatFieldPath, type SchemaIssue } from './crd-validator.ts';
+import { fastParseYaml } from './fast-yaml.ts';
 import {
   deploymentKey,
   FLINK_API_VERSION,
@@ -33,6 +34,21 @@ export interface FileParseResult {
 export const DEFAULT_MAX_ALIAS_COUNT = 50;
 
 export function parseManifestFile(file: string, text: string, options: ParseOptions): FileParseResult {
+  const fast = fastParseYaml(text);
+  if (fast) {
+    const result: FileParseResult = { entries: [], errors: [], invalidKeys: [], unreadable: false };
+    for (const doc of fast) {
+      const start = { line: doc.line, column: doc.column };
+      acceptDocument(file, doc.value, start, options, result, () => start);
+    }
+    // errors need the exact node positions only the full parser keeps: read the file again with it
+    if (result.errors.length === 0) return result;
+  }
+  return parseWithYaml(file, text, options);
+}
+
+/** The full `yaml` parser: the authority for unusual files and for every error's position. */
+export function parseWithYaml(file: string, text: string, options: ParseOptions): FileParseResult {
   const result: FileParseResult = { entries: [], errors: [], invalidKeys: [], unreadable: false };
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, {

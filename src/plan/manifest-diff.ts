@@ -25,7 +25,21 @@ export function comparableManifest(manifest: FlinkDeployment | null): Record<str
 }
 
 export function manifestDiff(before: FlinkDeployment | null, after: FlinkDeployment | null): Operation[] {
-  return jsonpatch.compare(comparableManifest(before), comparableManifest(after));
+  const from = comparableManifest(before);
+  const to = comparableManifest(after);
+  // create/delete: the same operations compare() yields against {}, without its deep clone of every
+  // value (a full plan of 10,000 new manifests spent most of its diff time cloning)
+  if (!before)
+    return Object.keys(to).map((key) => ({ op: 'add', path: `/${escapePointer(key)}`, value: to[key] }));
+  if (!after)
+    return Object.keys(from)
+      .reverse()
+      .map((key) => ({ op: 'remove', path: `/${escapePointer(key)}` }));
+  return jsonpatch.compare(from, to);
+}
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 function canonical(value: unknown): unknown {
