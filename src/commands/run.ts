@@ -104,6 +104,8 @@ async function run(flags: RunFlags): Promise<number> {
     process.stderr.write('flinkops run: --once runs the steps itself, so it needs --role all\n');
     return 2;
   }
+  // loaded here, not at the top: the whole runtime (BullMQ, Kubernetes client, Fastify) is only needed by `run`
+  const { startFlinkops } = await import('../gitops/run.ts');
   const flinkops = await startFlinkops(config, { manualPolling: config.once });
   if (config.once) {
     try {

@@ -1,0 +1,142 @@
+// The GitOps loop's rules (issue 5), each on its own deployment of one shared environment.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { RunningFlinkops } from '../../src/gitops/run.ts';
+import { eventually, type GitopsEnv, startGitopsEnv, statefulManifest } from './gitops-harness.ts';
+
+let env: GitopsEnv;
+let flinkops: RunningFlinkops;
+
+const api = (name: string) =>
+  `${env.sim.url}/apis/flink.apache.org/v1beta1/namespaces/streaming/flinkdeployments/${name}`;
+const live = async (name: string) => {
+  const res = await fetch(api(name));
+  return res.status === 404
+    ? null
+    : ((await res.json()) as { spec: { image: string }; metadata: Record<string, unknown> });
+};
+const finalState = (sha: string, name: string) =>
+  eventually(`a final status of ${name} on ${sha.slice(0, 8)}`, () => {
+    const status = env.statuses(sha)[`flinkops/streaming/${name}`];
+    return status && status.state !== 'pending' ? status : undefined;
+  });
+
+before(async () => {
+  env = await startGitopsEnv();
+  for (const name of ['alpha', 'bravo', 'charlie', 'delta']) {
+    env.work.write(`jobs/${name}.yaml`, statefulManifest(name, 'flink:1.20.0'));
+  }
+  const first = env.push('four jobs');
+  flinkops = await env.start();
+  await flinkops.pollNow();
+  for (const name of ['alpha', 'bravo', 'charlie', 'delta']) {
+    assert.equal((await finalState(first, name)).state, 'success');
+  }
+});
+after(async () => {
+  await env.stop();
+});
+
+test('two commits pushed before a poll: one transition to the newest spec, the older commit says superseded', async () => {
+  env.work.write('jobs/alpha.yaml', statefulManifest('alpha', 'flink:1.20.1'));
+  const older = env.push('alpha 1.20.1');
+  env.work.write('jobs/alpha.yaml', statefulManifest('alpha', 'flink:1.20.2'));
+  const newer = env.push('alpha 1.20.2');
+  const outcome = await flinkops.pollNow();
+  assert.equal(outcome?.planned.filter((p) => p.key === 'streaming/alpha').length, 1);
+  assert.equal((await finalState(newer, 'alpha')).state, 'success');
+  const skipped = env.statuses(older)['flinkops/streaming/alpha'];
+  assert.equal(skipped?.state, 'success');
+  assert.equal(skipped?.description, `superseded by ${newer.slice(0, 12)}`);
+  assert.equal((await live('alpha'))?.spec.image, 'flink:1.20.2');
+});
+
+test('a force-push back to an older spec is planned against the live object and applied', async () => {
+  const base = env.work.head();
+  env.work.write('jobs/bravo.yaml', statefulManifest('bravo', 'flink:1.21.0'));
+  const forward = env.push('bravo 1.21');
+  await flinkops.pollNow();
+  assert.equal((await finalState(forward, 'bravo')).state, 'success');
+  assert.equal((await live('bravo'))?.spec.image, 'flink:1.21.0');
+
+  env.work.git('reset', '-q', '--hard', base);
+  env.work.write('NOTES.md', 'rolled back bravo\n');
+  const rewound = env.push('rewind bravo', { force: true });
+  const outcome = await flinkops.pollNow();
+  assert.equal(outcome?.mode, 'live');
+  const bravo = outcome?.planned.find((p) => p.key === 'streaming/bravo');
+  assert.ok(bravo, 'bravo is planned (live 1.21.0 vs manifest 1.20.0)');
+  assert.deepEqual(
+    bravo.transition.steps.map((s) => s.action),
+    ['savepoint-suspend', 'upgrade', 'resume'],
+  );
+  assert.equal((await finalState(rewound, 'bravo')).state, 'success');
+  assert.equal((await live('bravo'))?.spec.image, 'flink:1.20.0');
+});
+
+test('a removed manifest waits for approval; a later commit with the trailer takes a final savepoint and deletes', async () => {
+  env.work.remove('jobs/charlie.yaml');
+  const removal = env.push('retire charlie');
+  await flinkops.pollNow();
+  const blocked = env.statuses(removal)['flinkops/streaming/charlie'];
+  assert.equal(blocked?.state, 'failure');
+  assert.equal(
+    blocked?.description,
+    'needs approval: add trailer Flinkops-Approve-Delete: streaming/charlie',
+  );
+  assert.ok(await live('charlie'), 'nothing deleted without approval');
+
+  const approval = env.push('approve retiring charlie\n\nFlinkops-Approve-Delete: streaming/charlie');
+  const outcome = await flinkops.pollNow();
+  assert.deepEqual(
+    outcome?.planned.find((p) => p.key === 'streaming/charlie')?.transition.steps.map((s) => s.action),
+    ['guarded-delete'],
+  );
+  assert.equal((await finalState(approval, 'charlie')).state, 'success');
+  assert.equal(await live('charlie'), null, 'deleted');
+  const storage = (await (await fetch(`${env.sim.url}/sim/v1/storage`)).json()) as {
+    items: { name: string; kind: string; path: string }[];
+  };
+  const savepoints = storage.items.filter((i) => i.name === 'charlie' && i.kind === 'savepoint');
+  assert.ok(savepoints.length >= 1, 'a final savepoint exists in storage');
+  const ledgerNotes = env.remote.git('notes', '--ref=flinkops-ledger', 'show', approval);
+  assert.ok(
+    savepoints.some((s) => ledgerNotes.includes(s.path)),
+    'the final savepoint is recorded in the ledger note of the approving commit',
+  );
+});
+
+test('a savepoint fault fails the commit with the cause; after the fix a retry succeeds on the same commit', async () => {
+  const patch = await fetch(api('delta'), {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify({ metadata: { annotations: { 'sim.flinkops.io/savepoint': 'fail' } } }),
+  });
+  assert.equal(patch.status, 200);
+  env.work.write('jobs/delta.yaml', statefulManifest('delta', 'flink:1.20.3'));
+  const bump = env.push('delta 1.20.3');
+  const outcome = await flinkops.pollNow();
+  const planned = outcome?.planned.find((p) => p.key === 'streaming/delta');
+  assert.ok(planned?.transitionId);
+  const failed = await finalState(bump, 'delta');
+  assert.equal(failed.state, 'failure');
+  assert.match(failed.description, /^savepoint-suspend failed: /);
+  assert.equal((await live('delta'))?.spec.image, 'flink:1.20.0', 'the job stays on the old spec');
+
+  await fetch(api('delta'), {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/merge-patch+json' },
+    body: JSON.stringify({ metadata: { annotations: { 'sim.flinkops.io/savepoint': null } } }),
+  });
+  const failedJob = (await flinkops.queue.queue.getFailed()).find(
+    (j) => j.data.transitionId === planned.transitionId,
+  );
+  assert.ok(failedJob, 'the failed step waits in the queue');
+  await failedJob.retry('failed');
+  const done = await eventually('delta to succeed after the retry', () => {
+    const status = env.statuses(bump)['flinkops/streaming/delta'];
+    return status?.state === 'success' ? status : undefined;
+  });
+  assert.equal(done.state, 'success');
+  assert.equal((await live('delta'))?.spec.image, 'flink:1.20.3');
+});
