@@ -1,0 +1,101 @@
+// Safety invariant: guarded-delete refuses without approval, takes a final savepoint, records it, and
+// only then deletes; if the savepoint fails, nothing is deleted.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  createRunningJob,
+  enqueue,
+  flinkJob,
+  jobTruth,
+  letItRun,
+  startWorkersEnv,
+  stepReaches,
+  storedSavepoints,
+  transitionOf,
+  type WorkersEnv,
+} from './workers-harness.ts';
+
+describe('safety: guarded delete', () => {
+  let env: WorkersEnv;
+
+  before(async () => {
+    env = await startWorkersEnv();
+  });
+  after(async () => {
+    await env?.stop();
+  });
+
+  function deleteInput(namespace: string, name: string, commit: string, deleteApproved: boolean) {
+    return {
+      commit,
+      transition: transitionOf(namespace, name, 'delete', ['guarded-delete']),
+      target: null,
+      previous: flinkJob(namespace, name),
+      deleteApproved,
+    };
+  }
+
+  it('refuses without the approval trailer and deletes nothing', async () => {
+    await createRunningJob(env, flinkJob('team-d', 'unapproved'));
+    const result = await enqueue(
+      env,
+      deleteInput('team-d', 'unapproved', env.commit('remove unapproved'), false),
+    );
+    const failed = await stepReaches(env, result.jobIds[0], 'failed');
+    assert.match(
+      failed.failedReason,
+      /needs approval: add trailer Flinkops-Approve-Delete: team-d\/unapproved/,
+    );
+    assert.equal(failed.attemptsMade, 1);
+    assert.ok(await env.client.get('team-d', 'unapproved'), 'the deployment was deleted without approval');
+    assert.equal(
+      (await storedSavepoints(env, 'team-d', 'unapproved')).length,
+      0,
+      'a refused delete took a savepoint',
+    );
+  });
+
+  it('takes a final savepoint, records it in the ledger, then deletes', async () => {
+    await createRunningJob(env, flinkJob('team-d', 'retired'));
+    await letItRun(env, 'team-d', 'retired', 300);
+    const commit = env.commit('remove retired\n\nFlinkops-Approve-Delete: team-d/retired');
+    const result = await enqueue(env, deleteInput('team-d', 'retired', commit, true));
+    const done = await stepReaches(env, result.jobIds[0], 'completed');
+    const path = done.returnvalue.savepointPath as string;
+    assert.ok(path, 'guarded-delete returned no final savepoint');
+    assert.equal(await env.client.get('team-d', 'retired'), null, 'the deployment still exists');
+    const stored = (await storedSavepoints(env, 'team-d', 'retired')).find((s) => s.path === path);
+    assert.ok(stored, `final savepoint ${path} is not in storage`);
+    assert.ok(
+      stored.offset >= 300,
+      `final savepoint at offset ${stored.offset}: not taken from the running job`,
+    );
+    const entry = (await env.ledger.list('team-d/retired')).find((e) => e.path === path);
+    assert.ok(entry, 'the final savepoint is not in the ledger');
+    assert.equal(entry.step, 'guarded-delete');
+    assert.equal(entry.commit, commit);
+    // the log shows the order: savepoint recorded before the delete was sent
+    const host = env.host;
+    assert.ok(host);
+    const { logs } = await host.queue.queue.getJobLogs(result.jobIds[0]);
+    const recordedAt = logs.findIndex((l) => l.includes('recorded savepoint'));
+    const deletedAt = logs.findIndex((l) => l.includes('deleting team-d/retired'));
+    assert.ok(recordedAt >= 0 && deletedAt > recordedAt, `log order wrong:\n${logs.join('\n')}`);
+  });
+
+  it('deletes nothing when the final savepoint fails', async () => {
+    await createRunningJob(env, flinkJob('team-d', 'fragile'));
+    await env.client.patch('team-d', 'fragile', () => ({
+      metadata: { annotations: { 'sim.flinkops.io/savepoint': 'fail' } },
+    }));
+    const commit = env.commit('remove fragile\n\nFlinkops-Approve-Delete: team-d/fragile');
+    const result = await enqueue(env, deleteInput('team-d', 'fragile', commit, true));
+    const failed = await stepReaches(env, result.jobIds[0], 'failed');
+    assert.match(failed.failedReason, /savepoint/i);
+    const live = await env.client.get('team-d', 'fragile');
+    assert.ok(live, 'the deployment was deleted although its final savepoint failed');
+    assert.equal(live.metadata.deletionTimestamp, undefined);
+    assert.equal((await jobTruth(env, 'team-d', 'fragile')).running, true);
+    assert.equal((await env.ledger.list('team-d/fragile')).length, 0);
+  });
+});
