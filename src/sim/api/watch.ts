@@ -56,15 +56,16 @@ export function serveWatch(res: ServerResponse, options: WatchOptions): void {
     if (!res.writableEnded) res.end();
     options.onEnd?.();
   };
+  // A dropped connection: the event already written still reaches the client, then the socket is cut
+  // without the chunked terminator, as when a load balancer or the API server dies mid-stream.
   const cut = () => {
     if (ended) return;
     ended = true;
     store.off('change', onChange);
     for (const t of timers) clearTimeout(t);
-    res.destroy();
+    res.write('', () => res.destroy());
     options.onEnd?.();
   };
-
   const send = (type: string, object: unknown) => {
     if (ended) return;
     res.write(`${JSON.stringify({ type, object })}\n`);
@@ -114,6 +115,7 @@ export function serveWatch(res: ServerResponse, options: WatchOptions): void {
   res.on('error', end);
 
   for (const item of backlog) sendObject(item.type, item.object);
+  if (ended) return; // cut by a fault while replaying
 
   const seconds = Math.min(options.timeoutSeconds ?? MAX_WATCH_SECONDS, MAX_WATCH_SECONDS);
   timers.push(setTimeout(end, seconds * 1000));
