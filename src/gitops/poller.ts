@@ -24,6 +24,7 @@ import { transitionStatus } from '../status/describe.ts';
 import type { StatusReporter } from '../status/types.ts';
 import { liveView } from './live-view.ts';
 import type { DeploymentRecord, PollerState } from './poller-state.ts';
+import { type PrPlanResult, planPullRequests } from './pr-plans.ts';
 
 const log = childLogger({ component: 'poller' });
 
@@ -36,6 +37,8 @@ export interface PollerOptions {
   ledger: Ledger;
   globs?: string[];
   defaultNamespace?: string;
+  /** ref patterns of pull-request heads to plan (status flinkops/plan), e.g. refs/pull/*\/head */
+  prRefPatterns?: string[];
   /** link shown with each status: the queue UI page of a step job (or of the queue when null) */
   targetUrl?: (jobId: string | null) => string | undefined;
 }
@@ -55,6 +58,8 @@ export interface PollOutcome {
   /** deployments found already in step with head */
   inSync: string[];
   errors: ManifestError[];
+  /** pull-request heads planned in this poll (status flinkops/plan) */
+  pullRequests?: PrPlanResult[];
 }
 
 interface Candidate {
@@ -124,6 +129,17 @@ export class Poller {
       });
     }
     await state.setLastPlanned(head);
+    if (this.options.prRefPatterns?.length) {
+      outcome.pullRequests = await planPullRequests({
+        mirror,
+        state,
+        reporter: this.options.reporter,
+        patterns: this.options.prRefPatterns,
+        trackedHead: head,
+        ...this.sourceOptions,
+        globs: this.options.globs,
+      });
+    }
     return outcome;
   }
 

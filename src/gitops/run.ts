@@ -127,6 +127,7 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       ledger,
       globs: config.paths,
       defaultNamespace: config.defaultNamespace,
+      prRefPatterns: config.prRefPatterns,
       targetUrl,
     });
     lease = new PollerLease(redis, {
