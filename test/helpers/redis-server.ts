@@ -59,6 +59,7 @@ export class TestRedis {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       const client = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client.on('error', () => {}); // refused while the server starts: expected, the loop retries
       try {
         await client.connect();
         await client.ping();
