@@ -140,6 +140,25 @@ export class GitNotesStore<T extends object> {
   }
 
   /**
+   * Every note under this ref at once (commit -> object): one `notes list` and one
+   * `cat-file --batch` whatever the number of notes, for rebuilding caches.
+   */
+  async readAll(): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
+    if (!(await this.resolveRef(this.ref))) return out;
+    const notes = await this.notesOf(this.ref);
+    if (notes.size === 0) return out;
+    const blobs = await this.catBlobs([...new Set(notes.values())]);
+    for (const [commit, blob] of notes) {
+      const text = blobs.get(blob);
+      if (text === undefined)
+        throw new NotesStoreError(`${this.ref}: the note blob ${blob} of ${commit} is missing`);
+      out.set(commit, this.parseText(text, commit));
+    }
+    return out;
+  }
+
+  /**
    * Read-modify-write of one commit's object. `mutate` gets the current object (null when none)
    * and returns the next one (null removes the note); it may run several times when other writers
    * interfere, so it must be a pure function of its input. Resolves with what was written after
@@ -354,7 +373,10 @@ export class GitNotesStore<T extends object> {
   }
 
   private async readBlob(blob: string, commit: string): Promise<T> {
-    const text = await this.git.raw(['cat-file', 'blob', blob]);
+    return this.parseText(await this.git.raw(['cat-file', 'blob', blob]), commit);
+  }
+
+  private parseText(text: string, commit: string): T {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -373,6 +395,47 @@ export class GitNotesStore<T extends object> {
     } catch (err) {
       throw new NotesStoreError(`${this.ref}: the note on ${commit} is invalid: ${(err as Error).message}`);
     }
+  }
+
+  /** Contents of many blobs through one `git cat-file --batch` (sizes are bytes: parsed as a Buffer). */
+  private catBlobs(blobs: string[]): Promise<Map<string, string>> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(
+        'git',
+        ['cat-file', '--batch'],
+        {
+          cwd: this.options.repoDir,
+          env: this.env,
+          encoding: 'buffer',
+          timeout: this.options.timeoutMs ?? 60_000,
+          maxBuffer: 1 << 30,
+        },
+        (err, stdout, stderr) => {
+          if (err) {
+            reject(
+              new NotesStoreError(
+                `${this.ref}: cat-file --batch failed: ${this.scrub(String(stderr) || err.message)}`,
+              ),
+            );
+            return;
+          }
+          const out = new Map<string, string>();
+          let pos = 0;
+          while (pos < stdout.length) {
+            const eol = stdout.indexOf(10, pos);
+            if (eol < 0) break;
+            const [oid, type, size] = stdout.subarray(pos, eol).toString('utf8').split(' ');
+            pos = eol + 1;
+            if (type === 'missing' || size === undefined) continue;
+            const length = Number(size);
+            out.set(oid, stdout.subarray(pos, pos + length).toString('utf8'));
+            pos += length + 1;
+          }
+          resolve(out);
+        },
+      );
+      child.stdin?.end(`${blobs.join('\n')}\n`);
+    });
   }
 
   private checkObject(value: T, commit: string): void {

@@ -60,10 +60,12 @@ describe('git notes JSON store', () => {
     assert.deepEqual(await s.list(), []);
     await s.update(c1, () => ({ x: 1 }));
     await s.update(c1, (cur) => ({ ...cur, y: 2 }));
-    await s.update(c2.slice(0, 12), () => ({ z: 3 }));
+    await s.update(c2.slice(0, 12), () => ({ z: 3, u: 'ünï 🙂' }));
     assert.deepEqual(await s.read(c1), { x: 1, y: 2 });
     assert.deepEqual(JSON.parse(repo.git('notes', '--ref=flinkops-test', 'show', c1)), { x: 1, y: 2 });
     assert.deepEqual((await s.list()).sort(), [c1, c2].sort());
+    const all = await s.readAll();
+    assert.deepEqual(Object.fromEntries(all), { [c1]: { x: 1, y: 2 }, [c2]: { z: 3, u: 'ünï 🙂' } });
     await s.update(c2, () => null);
     assert.equal(await s.read(c2), null);
     assert.deepEqual(await s.list(), [c1]);
@@ -213,6 +215,9 @@ describe('git notes JSON store', () => {
       assert.equal(remoteList.length, 26);
       assert.equal((await reader.list()).length, 26);
       assert.deepEqual(await reader.read(commits[7]), { i: 7 });
+      const all = await reader.readAll();
+      assert.equal(all.size, 26);
+      commits.forEach((c, i) => assert.deepEqual(all.get(c), { i }));
       assert.deepEqual(await writer.read(commits[7]), { i: 7 });
     });
 
