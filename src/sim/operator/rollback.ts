@@ -38,7 +38,9 @@ export function rollBack(ctx: PassContext): void {
   rec.state = 'ROLLING_BACK';
   emit(ctx, 'Warning', 'Rollback', 'Rolling back deployment to last stable spec');
   flush(ctx);
-  const stateless = (stable.spec.job?.upgradeMode ?? 'stateless') === 'stateless';
+  // the job being rolled back decides: its recorded mode (a first deploy records stateless in the stable spec)
+  const current = readReconciled(rec.lastReconciledSpec);
+  const stateless = (current?.spec.job?.upgradeMode ?? 'stateless') === 'stateless';
   const haPresent = ctx.rt.ha !== null && !ctx.faults.haLost;
   let restore: RestoreSource = { kind: 'none' };
   if (!stateless && haPresent) restore = { kind: 'last-state' };
