@@ -343,21 +343,29 @@ describe('cluster client against the embedded API', () => {
         retry: FAST,
         conflictRetry: FAST,
       });
-      // Not 1: the embedded API currently destroys a dropped stream before its first event is flushed
-      // (src/sim/api/watch.ts), so at rate 1 no event would ever reach any client.
-      cluster.setApiFaults({ dropWatchRate: 0.7 });
+      // Every watch stream is cut right after its first event: five changes need several watches.
+      cluster.setApiFaults({ dropWatchRate: 1 });
       const progress: string[] = [];
+      let firstRead: () => void = () => {};
+      const readDone = new Promise<void>((resolve) => {
+        firstRead = resolve;
+      });
       const waiting = relayed.waitFor(
         NS,
         'dropped',
         (obj) => obj?.metadata.annotations?.['test/step'] === '5',
         {
           timeoutMs: 30_000,
-          onProgress: (m) => progress.push(m),
+          onProgress: (m) => {
+            progress.push(m);
+            firstRead();
+          },
         },
       );
+      // Change the object only after the initial read, so the changes must arrive through watches.
+      await readDone;
       for (let step = 1; step <= 5; step++) {
-        await sleep(50);
+        await sleep(30);
         await client.patch(NS, 'dropped', () => ({
           metadata: { annotations: { 'test/step': String(step) } },
         }));
