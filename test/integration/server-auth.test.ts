@@ -137,7 +137,7 @@ describe('server on a non-loopback address', () => {
     const url = `${server.url}/queues/api/queues/flinkops-steps/no-such-job/retry`;
     const host = new URL(server.url).host;
     const auth = basic('admin', 'correct horse');
-    const refused = [
+    const refused: Record<string, string>[] = [
       {},
       { origin: 'https://evil.example' },
       { referer: 'https://evil.example/page' },
@@ -150,7 +150,7 @@ describe('server on a non-loopback address', () => {
       assert.match(answer.body, /not same-origin/);
     }
     // accepted by the CSRF check: the board then answers for the (unknown) queue, which is not 403
-    const accepted = [
+    const accepted: Record<string, string>[] = [
       { origin: `http://${host}` },
       { referer: `http://${host}/queues/` },
       { 'sec-fetch-site': 'same-origin' },
@@ -274,7 +274,7 @@ describe('server read-only queue UI', () => {
     queue = new Queue(queueName, { connection });
     worker = new Worker(
       queueName,
-      async () => {
+      async (): Promise<void> => {
         throw new UnrecoverableError('upgrade: the operator rejected the spec');
       },
       { connection, autorun: true },
