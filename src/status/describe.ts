@@ -111,6 +111,55 @@ export const transitionStatus = {
   },
 };
 
+/** The parts of a plan (src/plan/types.ts Plan) the plan status needs; structural, so status does not import the planner. */
+export interface PlanSummaryInput {
+  transitions: readonly {
+    namespace: string;
+    name: string;
+    change: string;
+    safety: 'safe' | 'needs-approval' | 'state-loss';
+  }[];
+  errors: readonly { file: string; line: number; message: string }[];
+}
+
+/**
+ * `flinkops/plan` for a pull-request head: success when every transition is safe, failure when a
+ * manifest is invalid, a delete needs approval or a change loses state, with a one-line summary.
+ */
+export function planStatus(plan: PlanSummaryInput, targetUrl?: string): StatusUpdate {
+  const keys = (safety: string) =>
+    plan.transitions.filter((t) => t.safety === safety).map((t) => `${t.namespace}/${t.name}`);
+  const problems: string[] = [];
+  if (plan.errors.length) {
+    const [first] = plan.errors;
+    const more = plan.errors.length > 1 ? ` (+${plan.errors.length - 1} more)` : '';
+    problems.push(`invalid manifest ${first.file}:${first.line}: ${first.message}${more}`);
+  }
+  const losing = keys('state-loss');
+  if (losing.length) problems.push(`loses state: ${losing.join(', ')}`);
+  const approval = keys('needs-approval');
+  if (approval.length) problems.push(`needs approval: ${approval.join(', ')}`);
+  let description: string;
+  if (problems.length) {
+    description = problems.join('; ');
+  } else if (plan.transitions.length === 0) {
+    description = 'no FlinkDeployment changes';
+  } else {
+    const counts = new Map<string, number>();
+    for (const t of plan.transitions) counts.set(t.change, (counts.get(t.change) ?? 0) + 1);
+    const parts = [...counts].map(([change, n]) => `${n} ${change}`);
+    const n = plan.transitions.length;
+    description = `safe: ${n} transition${n === 1 ? '' : 's'} (${parts.join(', ')})`;
+  }
+  const out: StatusUpdate = {
+    context: PLAN_CONTEXT,
+    state: problems.length ? 'failure' : 'success',
+    description: shortenDescription(description),
+  };
+  if (targetUrl) out.targetUrl = targetUrl;
+  return out;
+}
+
 function update(
   namespace: string,
   name: string,

@@ -8,7 +8,7 @@ import { GitNotesStore, NotesStoreError } from '../../src/git/notes-store.ts';
 import { git, TestRepo } from '../helpers/git-repo.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 
-type Bag = Record<string, number>;
+type Bag = Record<string, number | string>;
 const unionMerge = (a: Bag, b: Bag): Bag => ({ ...b, ...a });
 const storeModule = new URL('../../src/git/notes-store.ts', import.meta.url).pathname;
 

@@ -12,6 +12,7 @@ import {
   describeSuperseded,
   operatorErrorText,
   PLAN_CONTEXT,
+  planStatus,
   StatusConfigError,
   scrubSecrets,
   shortenDescription,
@@ -71,6 +72,47 @@ describe('status descriptions', () => {
       assert.ok(!text.includes(secret), text);
     assert.match(text, /https:\/\/\[redacted\]@github\.com/);
     assert.ok(!describeFailure('savepoint', 'to s3://AKIAABCDEFGHIJKLMNOP:pw@bucket').includes('AKIA'));
+  });
+
+  it('summarises a pull-request plan as flinkops/plan', () => {
+    const t = (name: string, change: string, safety: 'safe' | 'needs-approval' | 'state-loss') => ({
+      namespace: 'prod',
+      name,
+      change,
+      safety,
+    });
+    assert.deepEqual(
+      planStatus({
+        transitions: [t('a', 'update', 'safe'), t('b', 'create', 'safe'), t('c', 'update', 'safe')],
+        errors: [],
+      }),
+      {
+        context: 'flinkops/plan',
+        state: 'success',
+        description: 'safe: 3 transitions (2 update, 1 create)',
+      },
+    );
+    assert.equal(planStatus({ transitions: [], errors: [] }).description, 'no FlinkDeployment changes');
+    const bad = planStatus(
+      {
+        transitions: [
+          t('a', 'delete', 'needs-approval'),
+          t('b', 'update', 'state-loss'),
+          t('c', 'update', 'safe'),
+        ],
+        errors: [
+          { file: 'jobs/x.yaml', line: 3, message: 'spec.job.jarURI: required' },
+          { file: 'jobs/y.yaml', line: 1, message: 'bad' },
+        ],
+      },
+      'http://ui/plan',
+    );
+    assert.equal(bad.state, 'failure');
+    assert.equal(
+      bad.description,
+      'invalid manifest jobs/x.yaml:3: spec.job.jarURI: required (+1 more); loses state: prod/b; needs approval: prod/a',
+    );
+    assert.equal(bad.targetUrl, 'http://ui/plan');
   });
 
   it("maps to GitLab's states", () => {
