@@ -217,7 +217,7 @@ describe('git notes JSON store', () => {
       assert.deepEqual(await reader.read(commits[7]), { i: 7 });
       const all = await reader.readAll();
       assert.equal(all.size, 26);
-      commits.forEach((c, i) => assert.deepEqual(all.get(c), { i }));
+      for (const [i, c] of commits.entries()) assert.deepEqual(all.get(c), { i });
       assert.deepEqual(await writer.read(commits[7]), { i: 7 });
     });
 
