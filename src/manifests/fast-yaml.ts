@@ -264,14 +264,15 @@ const FLOAT_RE = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 /** YAML 1.2 core schema resolution of a plain scalar, as the `yaml` package does it. */
 function resolvePlain(text: string): unknown {
   const c = text.charCodeAt(0);
-  // fast exit: most values start with a letter that cannot begin a number/null/bool
-  const maybeSpecial =
-    c === 126 || c === 110 || c === 78 || c === 116 || c === 84 || c === 102 || c === 70 || c === 46;
-  const maybeNumber = (c >= 48 && c <= 57) || c === 45 || c === 43;
-  if (!maybeSpecial && !maybeNumber && text.length > 0) return text;
-  if (NULL_RE.test(text)) return null;
-  if (BOOL_RE.test(text)) return c === 116 || c === 84;
-  if (text.replace(/[^0-9]/g, '').length > 15) throw BAIL; // precision questions: leave to yaml
+  // fast exits: null/bool words are at most 5 characters, numbers start with a digit, sign or dot
+  const maybeNumber = (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46;
+  if (!maybeNumber) {
+    if (text.length > 5) return text;
+    if (NULL_RE.test(text)) return null;
+    if (BOOL_RE.test(text)) return c === 116 || c === 84;
+    return text;
+  }
+  // the same parseInt/parseFloat calls as yaml's core schema, so even lossy big numbers come out identical
   if (INT_RE.test(text)) return Number.parseInt(text, 10);
   if (OCT_RE.test(text)) return Number.parseInt(text.slice(2), 8);
   if (HEX_RE.test(text)) return Number.parseInt(text.slice(2), 16);
