@@ -1,9 +1,11 @@
 // The `flinkops` command. Each subcommand lives in src/commands/<name>.ts and registers itself here.
 import { Command, CommanderError } from 'commander';
+import { registerDemoCommand } from './commands/demo.ts';
 import { registerLedgerCommand } from './commands/ledger.ts';
 import { registerPlanCommand } from './commands/plan.ts';
 import { registerRetryCommand } from './commands/retry.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerSimCommand } from './commands/sim.ts';
 
 export const EXIT_USAGE = 2;
 
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerRetryCommand(program);
   registerLedgerCommand(program);
   registerRunCommand(program);
+  registerDemoCommand(program);
+  registerSimCommand(program);
   return program;
 }
 

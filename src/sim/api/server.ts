@@ -129,7 +129,7 @@ export class EmbeddedApiServer {
 
   static async start(options: ApiServerOptions): Promise<EmbeddedApiServer> {
     const api = new EmbeddedApiServer(options);
-    warmValidators(resourceDefs());
+    await warmValidators(resourceDefs());
     api.server = createServer((req, res) => {
       api.handle(req, res).catch((err) => {
         log.error({ err, method: req.method, url: req.url }, 'sim api request failed');

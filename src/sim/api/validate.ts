@@ -1,19 +1,23 @@
 // Schema validation of writes, as the API server does for custom resources: the CRD's openAPIV3Schema
 // (ajv, strict:false so the x-kubernetes-* keywords are ignored) plus object-name rules. Failures become
 // 422 Invalid with one cause per field path (`spec.job.parallelism`), worded like the real server's.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+// FlinkDeployments reuse the manifest validator (src/manifests/crd-validator.ts), whose compiled code is
+// cached on disk: compiling that schema costs seconds per process otherwise.
+import { Ajv, type ErrorObject } from 'ajv';
+import { loadValidator, prepareKubernetesSchema } from '../../manifests/crd-validator.ts';
 import type { KubeObject } from '../store.ts';
 import type { ResourceDef } from './resources.ts';
 import { invalid, type StatusCause } from './status.ts';
 
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-const compiled = new Map<string, ValidateFunction>();
+type ValidateFn = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+const compiled = new Map<string, ValidateFn>();
 
-function validatorFor(def: ResourceDef): ValidateFunction | undefined {
+function validatorFor(def: ResourceDef): ValidateFn | undefined {
   if (!def.schema) return undefined;
   let fn = compiled.get(def.resource);
   if (!fn) {
-    fn = ajv.compile(def.schema);
+    fn = ajv.compile(prepareKubernetesSchema(def.schema)) as ValidateFn;
     compiled.set(def.resource, fn);
   }
   return fn;
@@ -100,8 +104,9 @@ function metadataCauses(object: KubeObject): StatusCause[] {
   return [];
 }
 
-/** Compiles every schema now (about a second for the FlinkDeployment CRD) so the first write is not slow. */
-export function warmValidators(defs: ResourceDef[]): void {
+/** Loads or compiles every schema now, so the first write is not slow. */
+export async function warmValidators(defs: ResourceDef[]): Promise<void> {
+  if (!compiled.has('flinkdeployments')) compiled.set('flinkdeployments', await loadValidator());
   for (const def of defs) validatorFor(def);
 }
 
