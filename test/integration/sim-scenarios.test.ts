@@ -255,4 +255,36 @@ describe('state-keeping scenarios on the embedded cluster', () => {
     const offsetThen = running?.offset ?? 0;
     await runningWithOffsetAbove(name, offsetThen);
   });
+  it('(d) suspend then resume still keeps the offset when the API answers 500s, 409s and cuts watches', async () => {
+    const name = 'flaky-api';
+    const sturdy = createClusterClient({
+      kubeconfigText: cluster.kubeconfig,
+      retry: { attempts: 12, baseDelayMs: 10, maxDelayMs: 200 },
+      conflictRetry: { attempts: 12, baseDelayMs: 10, maxDelayMs: 200 },
+    });
+    cluster.setApiFaults({ errorRate: 0.2, conflictRate: 0.3, dropWatchRate: 0.5 });
+    try {
+      await sturdy.create(statefulDeployment(name));
+      await sturdy.waitFor(NS, name, untilStable(), { ...WAIT, waitingFor: 'lifecycle STABLE' });
+      await runningWithOffsetAbove(name, 300);
+      await sturdy.patch(NS, name, () => ({ spec: { job: { state: 'suspended' } } }));
+      const suspended = await sturdy.waitFor(NS, name, untilSuspended(), {
+        ...WAIT,
+        waitingFor: 'lifecycle SUSPENDED',
+      });
+      const savepointPath = upgradeSavepointPath(suspended);
+      const savepoint = (await truth(name))?.savepoints.find((s) => s.path === savepointPath);
+      assert.ok(savepoint, `savepoint ${savepointPath} recorded`);
+      await sturdy.patch(NS, name, () => ({ spec: { job: { state: 'running' } } }));
+      await sturdy.waitFor(NS, name, untilStable(), { ...WAIT, waitingFor: 'lifecycle STABLE after resume' });
+      assert.deepEqual((await truth(name))?.restoredFrom, {
+        kind: 'savepoint',
+        path: savepointPath,
+        offset: savepoint.offset,
+        mode: 'CLAIM',
+      });
+    } finally {
+      cluster.setApiFaults({});
+    }
+  });
 });
