@@ -6,6 +6,7 @@
 // as every flinkops process does; its one-time cost is printed separately).
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadValidator } from '../../src/manifests/crd-validator.ts';
@@ -58,19 +59,23 @@ function pathOf(i: number): string {
   return `teams/team-${String(i % 100).padStart(2, '0')}/job-${String(i).padStart(5, '0')}.yaml`;
 }
 
+/** Median wall time of several runs; also this process's CPU time (git children not included). */
 async function median(label: string, fn: () => Promise<unknown>, runs = RUNS): Promise<number> {
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     await fn();
     times.push(performance.now() - start);
+    const used = process.cpuUsage(cpuStart);
+    cpu.push((used.user + used.system) / 1000);
   }
-  times.sort((a, b) => a - b);
-  const mid = times[Math.floor(times.length / 2)];
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(
-    `  ${label.padEnd(44)} median ${mid.toFixed(1).padStart(8)} ms  (runs: ${times.map((t) => t.toFixed(0)).join(', ')})`,
+    `  ${label.padEnd(44)} median ${mid(times).toFixed(1).padStart(8)} ms  node cpu ${mid(cpu).toFixed(0).padStart(6)} ms  (runs: ${times.map((t) => t.toFixed(0)).join(', ')})`,
   );
-  return mid;
+  return mid(times);
 }
 
 const tmp = makeTempDir('flinkops-plan-bench-');
@@ -95,6 +100,11 @@ try {
   git(repoDir, ['commit', '-q', '-a', '-m', `change ${CHANGED}`]);
   const head = git(repoDir, ['rev-parse', 'HEAD']);
   console.log(`repo of ${COUNT} manifests generated in ${(performance.now() - start).toFixed(0)} ms`);
+  console.log(
+    `machine: ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 
   start = performance.now();
   await loadValidator();
