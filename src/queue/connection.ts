@@ -24,6 +24,7 @@ export function redisOptionsFromUrl(url: string): BullRedisOptions {
   };
 }
 
-export function connectRedis(url: string): Redis {
-  return new Redis(redisOptionsFromUrl(url));
+/** `autoPipelining`: concurrent commands share round trips (for the enqueuer's many small scripts). */
+export function connectRedis(url: string, options: { autoPipelining?: boolean } = {}): Redis {
+  return new Redis({ ...redisOptionsFromUrl(url), enableAutoPipelining: options.autoPipelining ?? false });
 }

@@ -118,11 +118,30 @@ export type ReleaseResult =
   | { outcome: 'free' }
   | { outcome: 'dispatch'; next: string };
 
+const SCRIPTS = {
+  flinkopsClaim: CLAIM,
+  flinkopsRelease: RELEASE,
+  flinkopsTakeNext: TAKE_NEXT,
+  flinkopsDropPending: DROP_PENDING,
+};
+type ScriptName = keyof typeof SCRIPTS;
+
 export class DeploymentLocks {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'flinkops',
-  ) {}
+  ) {
+    // defineCommand sends EVALSHA (the script body only once per connection)
+    for (const [name, lua] of Object.entries(SCRIPTS)) {
+      if (!(name in redis)) redis.defineCommand(name, { lua });
+    }
+  }
+
+  private run(name: ScriptName, numberOfKeys: number, ...args: string[]): Promise<unknown> {
+    return (this.redis as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<unknown>>)[
+      name
+    ](numberOfKeys, ...args);
+  }
 
   private get txPrefix(): string {
     return `${this.prefix}:tx:`;
@@ -148,8 +167,8 @@ export class DeploymentLocks {
     commit: string;
     supersede: boolean;
   }): Promise<ClaimResult> {
-    const reply = (await this.redis.eval(
-      CLAIM,
+    const reply = (await this.run(
+      'flinkopsClaim',
       4,
       this.txKey(input.transitionId),
       this.ownerKey(input.deployment),
@@ -176,8 +195,8 @@ export class DeploymentLocks {
     deployment: string,
     finalState: TransitionState,
   ): Promise<ReleaseResult> {
-    const reply = (await this.redis.eval(
-      RELEASE,
+    const reply = (await this.run(
+      'flinkopsRelease',
       3,
       this.ownerKey(deployment),
       this.pendingKey(deployment),
@@ -198,8 +217,8 @@ export class DeploymentLocks {
   ): Promise<
     { outcome: 'owned'; owner: string } | { outcome: 'dispatch'; next: string } | { outcome: 'free' }
   > {
-    const reply = (await this.redis.eval(
-      TAKE_NEXT,
+    const reply = (await this.run(
+      'flinkopsTakeNext',
       3,
       this.ownerKey(deployment),
       this.pendingKey(deployment),
@@ -213,8 +232,8 @@ export class DeploymentLocks {
   }
 
   async dropPending(transitionId: string, deployment: string): Promise<boolean> {
-    const reply = await this.redis.eval(
-      DROP_PENDING,
+    const reply = await this.run(
+      'flinkopsDropPending',
       2,
       this.txKey(transitionId),
       this.pendingKey(deployment),

@@ -79,7 +79,7 @@ export class TransitionQueue {
   readonly queueName: string;
 
   constructor(options: TransitionQueueOptions) {
-    this.redis = connectRedis(options.redisUrl);
+    this.redis = connectRedis(options.redisUrl, { autoPipelining: true });
     this.redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error (reconnecting)'));
     this.locks = new DeploymentLocks(this.redis, options.prefix ?? 'flinkops');
     this.queueName = options.queueName ?? STEPS_QUEUE;

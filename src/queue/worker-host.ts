@@ -125,6 +125,7 @@ export async function startStepWorkers(options: StepWorkersOptions): Promise<Ste
       );
     if (info.stepIndex === 0 && info.attempt === 1) events.emit('transition-started', info);
     events.emit('step-started', info);
+    let combined: AbortSignal | undefined;
     const ctx: StepContext = {
       cluster,
       ledger,
@@ -134,7 +135,11 @@ export async function startStepWorkers(options: StepWorkersOptions): Promise<Ste
       progress: async (pct, message) => {
         await job.updateProgress({ pct, message });
       },
-      signal: signal ? AbortSignal.any([signal, closing.signal]) : closing.signal,
+      // combined lazily: most steps never look at it, and AbortSignal.any is not free
+      get signal() {
+        combined ??= signal ? AbortSignal.any([signal, closing.signal]) : closing.signal;
+        return combined;
+      },
       config,
       previousResults: () => previousResults(job),
     };

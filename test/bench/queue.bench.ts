@@ -1,0 +1,283 @@
+// Queue throughput: 3-step transitions (BullMQ flows + per-deployment locks) per second, against raw
+// BullMQ no-op jobs per second measured in the same run on the same private Redis (the baseline).
+// Prints steps/s, no-op jobs/s, their ratio (target >= 0.5) and Redis round trips per step (MONITOR,
+// commands sent by clients; commands run inside Lua scripts are not round trips and are not counted).
+// Then, when the embedded cluster and the step workers are present, the same against the cluster.
+import { existsSync } from 'node:fs';
+import { Queue, Worker } from 'bullmq';
+import { STEP_ACTIONS } from '../../src/plan/types.ts';
+import { connectRedis, redisOptionsFromUrl } from '../../src/queue/connection.ts';
+import { enqueueTransition } from '../../src/queue/enqueue.ts';
+import { TransitionEvents } from '../../src/queue/events.ts';
+import type { TransitionJobInput } from '../../src/queue/flow.ts';
+import type { StepHandler, StepHandlers } from '../../src/queue/step-handler.ts';
+import { startStepWorkers } from '../../src/queue/worker-host.ts';
+import { TestRedis } from '../helpers/redis-server.ts';
+import { manifest, transition } from '../integration/queue-fixtures.ts';
+
+const CONCURRENCY = 32;
+const NOOP_JOBS = Number(process.env.BENCH_NOOP_JOBS ?? 3000);
+const TRANSITIONS = Number(process.env.BENCH_TRANSITIONS ?? 500);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUND_TRIP_SAMPLE = 100;
+const CLUSTER_TRANSITIONS = Number(process.env.BENCH_CLUSTER_TRANSITIONS ?? 20);
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+let commitCounter = 0;
+function nextCommit(): string {
+  commitCounter += 1;
+  return `${commitCounter.toString(16).padStart(8, '0')}${'b'.repeat(32)}`;
+}
+
+function trivialInput(commit: string, i: number): TransitionJobInput {
+  return {
+    commit,
+    transition: transition('bench', `job-${i}`, ['savepoint-suspend', 'upgrade', 'resume']),
+    target: manifest('bench', `job-${i}`, 'flink:new'),
+    previous: manifest('bench', `job-${i}`),
+  };
+}
+
+/** Counts client commands (not those run inside Lua) while `fn` runs. */
+async function countRoundTrips(url: string, fn: () => Promise<void>): Promise<number> {
+  const client = connectRedis(url);
+  const monitor = await client.monitor();
+  let count = 0;
+  monitor.on('monitor', (_time: string, _args: string[], source: string) => {
+    if (source !== 'lua') count++;
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  await fn();
+  monitor.disconnect();
+  client.disconnect();
+  return count;
+}
+
+/** Raw BullMQ: add `n` no-op jobs in bulk while one worker (same concurrency) drains them. */
+async function noopJobs(url: string, queueName: string, n: number): Promise<number> {
+  const connection = redisOptionsFromUrl(url);
+  const queue = new Queue(queueName, { connection });
+  let done = 0;
+  let finish: () => void = () => {};
+  const all = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const worker = new Worker(queueName, async () => null, {
+    connection,
+    concurrency: CONCURRENCY,
+    autorun: false,
+  });
+  worker.on('completed', () => {
+    done++;
+    if (done === n) finish();
+  });
+  worker.run().catch(() => {});
+  await worker.waitUntilReady();
+  const started = performance.now();
+  for (let i = 0; i < n; i += 500) {
+    const batch = Array.from({ length: Math.min(500, n - i) }, (_, k) => ({
+      name: 'noop',
+      data: { i: i + k },
+      opts: { removeOnComplete: true },
+    }));
+    await queue.addBulk(batch);
+  }
+  await all;
+  const seconds = (performance.now() - started) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return seconds;
+}
+
+/** flinkops: `n` 3-step transitions of distinct deployments, enqueued 50 at a time, drained by the worker host. */
+async function transitions(
+  url: string,
+  handlers: Partial<StepHandlers>,
+  n: number,
+  inputs: (i: number) => TransitionJobInput,
+  extra = {},
+): Promise<number> {
+  const events = new TransitionEvents();
+  const host = await startStepWorkers({
+    redisUrl: url,
+    handlers,
+    events,
+    concurrency: CONCURRENCY,
+    ...extra,
+  });
+  let done = 0;
+  let failed = '';
+  let finish: () => void = () => {};
+  const all = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  events.on('transition-finished', () => {
+    done++;
+    if (done === n) finish();
+  });
+  events.on('transition-failed', (e) => {
+    failed = `${e.namespace}/${e.name} ${e.action}: ${e.error}`;
+    finish();
+  });
+  const started = performance.now();
+  for (let i = 0; i < n; i += 50) {
+    await Promise.all(
+      Array.from({ length: Math.min(50, n - i) }, (_, k) => enqueueTransition(host.queue, inputs(i + k))),
+    );
+  }
+  await all;
+  const seconds = (performance.now() - started) / 1000;
+  await host.close();
+  if (failed) throw new Error(`a transition failed during the bench: ${failed}`);
+  return seconds;
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const redis = await TestRedis.start();
+  // the test helper fsyncs every write; production Redis runs appendfsync everysec (BullMQ's advice)
+  const fsync = process.env.BENCH_APPENDFSYNC ?? 'everysec';
+  const admin = connectRedis(redis.url);
+  await admin.config('SET', 'appendfsync', fsync);
+  admin.disconnect();
+  console.log(`private redis-server, AOF on, appendfsync ${fsync}; worker concurrency ${CONCURRENCY}`);
+  try {
+    const noop: StepHandler = async (job) => ({ action: job.data.action, summary: 'no-op' });
+    const handlers = Object.fromEntries(STEP_ACTIONS.map((a) => [a, noop])) as StepHandlers;
+    let base = 0;
+    const input = (i: number) => trivialInput(nextCommit(), i);
+
+    // warm-up (connections, script loading, JIT)
+    await noopJobs(redis.url, 'bench-noop', 500);
+    await transitions(redis.url, handlers, 100, (i) => input(base + i));
+    base += 100;
+
+    // alternate baseline and flinkops rounds and keep each one's best: the machine is shared, and a
+    // load spike during one measurement must not decide the ratio
+    let noopPerSecond = 0;
+    let stepsPerSecond = 0;
+    let noopSeconds = 0;
+    let trSeconds = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const ns = await noopJobs(redis.url, 'bench-noop', NOOP_JOBS);
+      if (NOOP_JOBS / ns > noopPerSecond) [noopPerSecond, noopSeconds] = [NOOP_JOBS / ns, ns];
+      const commitBase = base;
+      const ts = await transitions(redis.url, handlers, TRANSITIONS, (i) => input(commitBase + i));
+      base += TRANSITIONS;
+      if ((TRANSITIONS * 3) / ts > stepsPerSecond) [stepsPerSecond, trSeconds] = [(TRANSITIONS * 3) / ts, ts];
+    }
+
+    const noopTrips = await countRoundTrips(redis.url, () =>
+      noopJobs(redis.url, 'bench-noop-rt', ROUND_TRIP_SAMPLE * 3).then(() => {}),
+    );
+    const rtBase = base;
+    const stepTrips = await countRoundTrips(redis.url, () =>
+      transitions(redis.url, handlers, ROUND_TRIP_SAMPLE, (i) => input(rtBase + i)).then(() => {}),
+    );
+
+    console.log(
+      `baseline: raw BullMQ no-op jobs (addBulk + 1 worker, concurrency ${CONCURRENCY}): ${fmt(NOOP_JOBS)} jobs in ${fmt(noopSeconds, 2)} s = ${fmt(noopPerSecond)} jobs/s`,
+    );
+    console.log(
+      `flinkops: ${fmt(TRANSITIONS)} 3-step transitions (flows + deployment locks, trivial handlers): ${fmt(trSeconds, 2)} s = ${fmt(TRANSITIONS / trSeconds)} transitions/s = ${fmt(stepsPerSecond)} steps/s`,
+    );
+    const ratio = stepsPerSecond / noopPerSecond;
+    console.log(
+      `ratio steps/s : no-op jobs/s = ${fmt(ratio, 2)} (target >= 0.5: ${ratio >= 0.5 ? 'met' : 'NOT met'})`,
+    );
+    console.log(
+      `Redis round trips: ${fmt(stepTrips / (ROUND_TRIP_SAMPLE * 3), 1)} per step vs ${fmt(noopTrips / (ROUND_TRIP_SAMPLE * 3), 1)} per no-op job (sample of ${ROUND_TRIP_SAMPLE} transitions incl. enqueue, setup and idle polling)`,
+    );
+
+    if (
+      CLUSTER_TRANSITIONS <= 0 ||
+      !existsSync(`${ROOT}src/sim/cluster.ts`) ||
+      !existsSync(`${ROOT}workers/index.ts`)
+    ) {
+      console.log('embedded cluster: skipped (src/sim/cluster.ts or workers/index.ts not present)');
+      return;
+    }
+    await clusterBench(redis, noopPerSecond);
+  } finally {
+    await redis.stop();
+  }
+}
+
+/** Real step workers against the embedded cluster (simulated time as fast as it goes). */
+async function clusterBench(redis: TestRedis, noopPerSecond: number): Promise<void> {
+  const { startEmbeddedCluster } = await import('../../src/sim/cluster.ts');
+  const { createClusterClient } = await import('../../src/cluster/client.ts');
+  const { GitLedger } = await import('../../src/ledger/git-ledger.ts');
+  const { stepHandlers } = await import('../../workers/index.ts');
+  const { TestRepo } = await import('../helpers/git-repo.ts');
+  const { makeTempDir } = await import('../helpers/tmp.ts');
+  const tmp = makeTempDir('flinkops-bench-');
+  const kubeconfigPath = `${tmp.dir}/kubeconfig`;
+  const speed = Number(process.env.BENCH_SIM_SPEED ?? 1000);
+  const sim = await startEmbeddedCluster({ port: 0, speed, kubeconfigOut: kubeconfigPath });
+  const ledgerRedis = connectRedis(redis.url);
+  try {
+    const cluster = createClusterClient({ kubeconfigPath });
+    const repo = TestRepo.init(`${tmp.dir}/repo`);
+    const createCommit = repo.write('a.txt', '1\n').commit('create');
+    const upgradeCommit = repo.write('a.txt', '2\n').commit('upgrade');
+    const ledger = new GitLedger({ repoDir: repo.dir, redis: ledgerRedis, remote: false });
+    const options = { cluster, ledger, policy: { backoffMs: 100 } };
+    const n = CLUSTER_TRANSITIONS;
+    const name = (i: number) => `job-${i}`;
+    const job = (i: number, image: string) => {
+      const m = manifest('bench-sim', name(i), image);
+      m.spec.flinkConfiguration = {
+        'state.savepoints.dir': 's3://bench/savepoints',
+        'state.checkpoints.dir': 's3://bench/checkpoints',
+      };
+      m.spec.serviceAccount = 'flink';
+      m.spec.jobManager = { resource: { memory: '2048m', cpu: 1 } };
+      m.spec.taskManager = { resource: { memory: '2048m', cpu: 1 } };
+      return m;
+    };
+    await transitions(
+      redis.url,
+      stepHandlers,
+      n,
+      (i) => ({
+        commit: createCommit,
+        transition: { ...transition('bench-sim', name(i), ['create']), change: 'create' },
+        target: job(i, 'flink:1.20'),
+        previous: null,
+      }),
+      options,
+    );
+    const seconds = await transitions(
+      redis.url,
+      stepHandlers,
+      n,
+      (i) => ({
+        commit: upgradeCommit,
+        transition: transition('bench-sim', name(i), ['savepoint-suspend', 'upgrade', 'resume']),
+        target: job(i, 'flink:1.20.1'),
+        previous: job(i, 'flink:1.20'),
+      }),
+      options,
+    );
+    const stepsPerSecond = (n * 3) / seconds;
+    console.log(
+      `embedded cluster (speed ${speed}x, real workers, git ledger): ${n} 3-step upgrades in ${fmt(seconds, 2)} s = ${fmt(n / seconds, 2)} transitions/s = ${fmt(stepsPerSecond, 1)} steps/s; ratio to no-op jobs/s = ${fmt(stepsPerSecond / noopPerSecond, 3)} (bounded by simulated reconciliation time and git notes writes, not by the queue)`,
+    );
+  } finally {
+    ledgerRedis.disconnect();
+    await sim.stop();
+    tmp.cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
