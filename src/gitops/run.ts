@@ -38,6 +38,8 @@ export interface RunningFlinkops {
   poller: Poller | null;
   /** asks the poll loop to fetch now (webhooks, tests) */
   requestPoll(reason: string): void;
+  /** starts the interval poll loop when it was started with manualPolling */
+  startPollLoop(): void;
   /** one poll now, if this replica holds the lease; null when another replica plans */
   pollNow(): Promise<PollOutcome | null>;
   stop(): Promise<void>;
@@ -169,7 +171,8 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
     wake?.();
   };
 
-  if (runsPoller && !options.manualPolling && !config.once) {
+  const startPollLoop = () => {
+    if (!runsPoller || loop) return;
     loop = (async () => {
       let failures = 0;
       while (!stopping) {
@@ -197,7 +200,8 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
         wake = null;
       }
     })();
-  }
+  };
+  if (!options.manualPolling && !config.once) startPollLoop();
 
   let server: RunningServer | null = null;
   if (!config.noServer) {
@@ -239,6 +243,7 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
     workers,
     poller,
     requestPoll,
+    startPollLoop,
     pollNow,
     async stop() {
       stopping = true;
