@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# kubectl ships with this machine image; Debian's kubernetes-client is the fallback
+command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 # the browser test drives Debian's chromium through playwright-core (no browser download)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ]; then
