@@ -76,6 +76,14 @@ export class BlobReader {
     return this.requestMany('contents', names) as Promise<(ObjectContent | null)[]>;
   }
 
+  /**
+   * One promise per object, each settled as soon as its bytes arrive: a caller awaiting them in order
+   * works on the first blobs while git is still sending the rest (git and node on separate cores).
+   */
+  contentsEach(names: readonly string[]): Promise<ObjectContent | null>[] {
+    return this.enqueue('contents', names) as Promise<ObjectContent | null>[];
+  }
+
   /** Resolves a revision to its commit id, or null when git does not know it. */
   async resolveCommit(revision: string): Promise<string | null> {
     const [found] = await this.info([`${revision}^{commit}`]);
@@ -93,9 +101,20 @@ export class BlobReader {
     kind: 'info' | 'contents',
     names: readonly string[],
   ): Promise<(ObjectInfo | ObjectContent | null)[]> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new GitObjectReaderError('blob reader is closed'));
-    if (names.length === 0) return Promise.resolve([]);
+    try {
+      return Promise.all(this.enqueue(kind, names));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private enqueue(
+    kind: 'info' | 'contents',
+    names: readonly string[],
+  ): Promise<ObjectInfo | ObjectContent | null>[] {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new GitObjectReaderError('blob reader is closed');
+    if (names.length === 0) return [];
     for (const name of names) assertSafeObjectName(name);
     const answers = names.map(
       (_name) =>
@@ -105,7 +124,7 @@ export class BlobReader {
     );
     this.child.stdin.write(`${names.map((name) => `${kind} ${name}`).join('\n')}\n`);
     this.scheduleFlush();
-    return Promise.all(answers);
+    return answers;
   }
 
   private flushScheduled = false;

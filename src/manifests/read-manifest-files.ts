@@ -87,11 +87,13 @@ export async function readManifestFiles(
     } else toRead.push(file);
   }
 
-  const contents = await reader.contents(toRead.map((f) => f.oid));
+  const contents = reader.contentsEach(toRead.map((f) => f.oid));
+  // a rejected answer must not go unhandled while earlier files are still being parsed
+  for (const answer of contents) answer.catch(() => {});
   const entries: ManifestEntry[] = [];
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for (const [i, file] of toRead.entries()) {
-    const blob = contents[i];
+    const blob = await contents[i];
     if (blob?.type !== 'blob') {
       fileError(file.path, `cannot read ${file.oid} from git: unreadable file`);
       continue;
