@@ -125,4 +125,23 @@ describe('step workers', () => {
     assert.equal(secondRun.returnvalue.savepointPath, firstRun.returnvalue.savepointPath);
     assert.deepEqual(await storedSavepoints(env, 'team-a', 'clicks'), savepointsAfterFirst);
   });
+
+  it('upgrades a last-state job with suspend, upgrade, resume and it continues from its last checkpoint', async () => {
+    const before = flinkJob('team-a', 'views', { upgradeMode: 'last-state' });
+    await createRunningJob(env, before);
+    await letItRun(env, 'team-a', 'views', 1_500);
+    const result = await enqueue(env, {
+      commit: env.commit('views: flink 1.20.1'),
+      transition: transitionOf('team-a', 'views', 'update', ['suspend', 'upgrade', 'resume']),
+      target: flinkJob('team-a', 'views', { upgradeMode: 'last-state', image: 'flink:1.20.1' }),
+      previous: before,
+    });
+    await stepReaches(env, result.jobIds[2], 'completed');
+    const live = await env.client.get('team-a', 'views');
+    assert.equal(live?.spec.image, 'flink:1.20.1');
+    const truth = await jobTruth(env, 'team-a', 'views');
+    assert.equal(truth.restoredFrom.kind, 'checkpoint');
+    assert.ok(truth.restoredFrom.offset > 0, 'last-state upgrade restarted from empty state');
+    assert.ok(truth.offset >= truth.restoredFrom.offset);
+  });
 });
