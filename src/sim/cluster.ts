@@ -6,20 +6,12 @@ import { childLogger } from '../log.ts';
 import { FaultInjector } from './api/faults.ts';
 import { EmbeddedApiServer } from './api/server.ts';
 import { buildKubeconfig } from './kubeconfig.ts';
+import { OperatorSimulator } from './operator/index.ts';
 import { readStateFile, writeStateFile } from './persistence.ts';
 import { ObjectStore } from './store.ts';
 import type { ApiFaults, EmbeddedClusterOptions, JobTruth, SimTruth, StoredSnapshot } from './types.ts';
 
 const log = childLogger({ component: 'sim-cluster' });
-
-/** What the cluster needs from the operator simulator (src/sim/operator/index.ts, OperatorSimulator). */
-export interface SimulatorHandle extends SimTruth {
-  start(): void;
-  stop(): Promise<void>;
-  reconcileNow(): Promise<void>;
-  snapshot(): unknown;
-  restore(data: unknown): void;
-}
 
 export interface StartClusterOptions extends EmbeddedClusterOptions {
   /** false = the API only (truth endpoints answer 404 / empty storage); default: the operator simulator */
@@ -40,7 +32,7 @@ export interface EmbeddedCluster {
   kubeconfigPath?: string;
   store: ObjectStore;
   /** null when started with simulator: false */
-  simulator: SimulatorHandle | null;
+  simulator: OperatorSimulator | null;
   setApiFaults(faults: ApiFaults): ApiFaults;
   /** saves --state now (no-op without statePath) */
   save(): void;
@@ -53,24 +45,14 @@ const NO_TRUTH: SimTruth = {
   listStorage: (): StoredSnapshot[] => [],
 };
 
-// Loaded by path so this module does not depend on the simulator at type-check time: the simulator is built
-// in parallel and its module exports `OperatorSimulator` (constructor({store, speed})).
-const SIMULATOR_MODULE = './operator/index.ts';
-
-async function createSimulator(store: ObjectStore, speed: number): Promise<SimulatorHandle> {
-  const mod = (await import(SIMULATOR_MODULE)) as {
-    OperatorSimulator: new (options: { store: ObjectStore; speed?: number }) => SimulatorHandle;
-  };
-  return new mod.OperatorSimulator({ store, speed });
-}
-
 export async function startEmbeddedCluster(options: StartClusterOptions = {}): Promise<EmbeddedCluster> {
   const host = options.host ?? '127.0.0.1';
   const store = new ObjectStore();
   const state = options.statePath ? readStateFile(options.statePath) : undefined;
   if (state) store.restore(state.store);
 
-  const simulator = options.simulator === false ? null : await createSimulator(store, options.speed ?? 1);
+  const simulator =
+    options.simulator === false ? null : new OperatorSimulator({ store, speed: options.speed ?? 1 });
   if (simulator && state?.simulator !== undefined && state.simulator !== null)
     simulator.restore(state.simulator);
 
