@@ -10,7 +10,7 @@ import type { FlinkDeployment } from '../../src/manifests/types.ts';
 import type { StepContext } from '../../src/queue/step-handler.ts';
 import type { StepJobData } from '../../src/queue/types.ts';
 import { classify, fail, StepFailure } from './errors.ts';
-import { describe, isFailed, jobState, operatorError } from './status.ts';
+import { describe, isFailed, jobState, lastReconciledSpec, operatorError } from './status.ts';
 import { pollUntil, ref } from './wait.ts';
 import { forget, notes, remember } from './write-ahead.ts';
 
@@ -25,14 +25,7 @@ const NOTE_KEYS = ['savepointNonce', 'savepointKnownSnapshots', 'savepointErrorB
 
 /** The nonce the operator has already acted on (it copies it into lastReconciledSpec). */
 function reconciledNonce(obj: FlinkDeployment): number | null {
-  const raw = obj.status?.reconciliationStatus?.lastReconciledSpec;
-  if (!raw) return null;
-  try {
-    const parsed = JSON.parse(raw) as { spec?: { job?: { savepointTriggerNonce?: number | null } } };
-    return parsed.spec?.job?.savepointTriggerNonce ?? null;
-  } catch {
-    return null;
-  }
+  return lastReconciledSpec(obj)?.job?.savepointTriggerNonce ?? null;
 }
 
 function snapshotResourcesDisabled(obj: FlinkDeployment): boolean {

@@ -1,49 +1,37 @@
-// Readers of a FlinkDeployment's status, decided the way the operator documents it
-// (reference/flink-operator.md sections 2 and 7): lifecycleState is derived by the operator,
-// observedGeneration lags while a spec is waiting or rejected, status.error is a JSON string.
+// What the steps read from a FlinkDeployment's status. The operator's own rules (lifecycle derivation,
+// status.error parsing, the last-state dummy path) live in src/cluster/health.ts; this adds the few
+// questions the steps ask on top of them.
+import {
+  describeStatus,
+  generationObserved,
+  lastReconciledSpec,
+  lifecycleState,
+  operatorError as parsedOperatorError,
+  upgradeSavepointPath,
+} from '../../src/cluster/health.ts';
 import type { FlinkDeployment } from '../../src/manifests/types.ts';
 
-/** The dummy path the operator reports after a last-state suspend: not a savepoint anyone can restore from. */
-export const LAST_STATE_DUMMY_PATH = 'KUBERNETES_OPERATOR_LAST_STATE';
+export { generationObserved, lastReconciledSpec, upgradeSavepointPath };
 
 export function lifecycle(obj: FlinkDeployment | null): string | undefined {
-  return obj?.status?.lifecycleState;
+  return lifecycleState(obj);
 }
 
 export function jobState(obj: FlinkDeployment | null): string | undefined {
   return obj?.status?.jobStatus?.state;
 }
 
-/** The operator's error message (the `message` of its JSON error), or the raw text, or null. */
+/** The operator's error as one line ("UpgradeFailureException: Savepoint failed ..."), or null. */
 export function operatorError(obj: FlinkDeployment | null): string | null {
-  const raw = obj?.status?.error;
-  if (!raw) return null;
-  try {
-    const parsed = JSON.parse(raw) as { message?: unknown; type?: unknown };
-    if (parsed && typeof parsed.message === 'string' && parsed.message) {
-      const type = typeof parsed.type === 'string' ? parsed.type.split('.').pop() : undefined;
-      return type ? `${type}: ${parsed.message}` : parsed.message;
-    }
-  } catch {
-    // plain text error: the operator's fallback format
-  }
-  return raw;
+  const error = parsedOperatorError(obj);
+  if (!error) return null;
+  const type = error.type?.split('.').pop();
+  return type ? `${type}: ${error.message}` : error.message;
 }
 
-/** The operator has seen and recorded the current spec (observedGeneration copied from generation). */
-export function generationObserved(obj: FlinkDeployment | null): boolean {
-  if (!obj) return false;
-  const generation = obj.metadata.generation;
-  const observed = obj.status?.observedGeneration;
-  return generation === undefined || (observed !== undefined && observed >= generation);
-}
-
-export function upgradeSavepointPath(obj: FlinkDeployment | null): string | null {
-  return obj?.status?.jobStatus?.upgradeSavepointPath ?? null;
-}
-
+/** A real savepoint path (upgradeSavepointPath already maps the last-state dummy to null). */
 export function isRealSavepointPath(path: string | null | undefined): path is string {
-  return typeof path === 'string' && path.length > 0 && path !== LAST_STATE_DUMMY_PATH;
+  return typeof path === 'string' && path.length > 0;
 }
 
 /** A session cluster has no spec.job: there is no job state to save. */
@@ -65,16 +53,8 @@ export function isFailed(obj: FlinkDeployment | null): boolean {
   return lifecycle(obj) === 'FAILED' || jobState(obj) === 'FAILED';
 }
 
-/** One line for logs and timeout errors: what the operator currently reports. */
+/** One line for logs and timeout errors: what the operator currently reports, and the spec's job.state. */
 export function describe(obj: FlinkDeployment | null): string {
   if (!obj) return 'object not found';
-  const parts = [
-    `lifecycle ${lifecycle(obj) ?? 'unset'}`,
-    `job ${jobState(obj) ?? 'unset'}`,
-    `spec.job.state ${obj.spec.job?.state ?? 'unset'}`,
-    `generation ${obj.metadata.generation ?? '?'} observed ${obj.status?.observedGeneration ?? 'none'}`,
-  ];
-  const error = operatorError(obj);
-  if (error) parts.push(`error: ${error}`);
-  return parts.join(', ');
+  return `${describeStatus(obj)}, spec.job.state ${obj.spec.job?.state ?? 'unset'}`;
 }
