@@ -149,15 +149,51 @@ describe('watch', () => {
       named.events.map((e) => `${e.type} ${e.object.metadata.namespace}/${e.object.metadata.name}`),
       ['ADDED w6/keep', 'MODIFIED w6/keep'],
     );
+    // an object that starts matching the label selector is ADDED for this watch
     assert.deepEqual(
       labelled.events.map((e) => `${e.type} ${e.object.metadata.name}`),
-      ['ADDED skip', 'MODIFIED keep'],
+      ['ADDED skip', 'ADDED keep'],
     );
     assert.deepEqual(
       everywhere.events.slice(0, 3).map((e) => `${e.object.metadata.namespace}/${e.object.metadata.name}`),
       ['w6/skip', 'w6/keep', 'w6-other/keep'],
     );
     for (const s of [named, labelled, everywhere]) s.close();
+  });
+
+  it('sends DELETED when an object stops matching the label selector', async () => {
+    const from = cluster.store.resourceVersion;
+    const live = watch(`${fdPath('w9')}?watch=true&resourceVersion=${from}&labelSelector=team%3Dred`);
+    await call(url, 'POST', fdPath('w9'), flinkDeployment('moves', { labels: { team: 'red' } }));
+    await call(
+      url,
+      'PATCH',
+      fdPath('w9', 'moves'),
+      { spec: { job: { parallelism: 3 } } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
+    await call(
+      url,
+      'PATCH',
+      fdPath('w9', 'moves'),
+      { metadata: { labels: { team: 'green' } } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
+    await call(
+      url,
+      'PATCH',
+      fdPath('w9', 'moves'),
+      { spec: { job: { parallelism: 4 } } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
+    await call(url, 'POST', fdPath('w9'), flinkDeployment('marker', { labels: { team: 'red' } }));
+    await live.waitForEvents(4);
+    const expected = ['ADDED moves', 'MODIFIED moves', 'DELETED moves', 'ADDED marker'];
+    assert.deepEqual(
+      live.events.map((e) => `${e.type} ${e.object.metadata.name}`),
+      expected,
+    );
+    live.close();
   });
 
   it('sends each event as a one-row Table when kubectl asks for tables', async () => {

@@ -156,6 +156,7 @@ export function handleResource(ctx: HandlerContext, req: ResourceRequest, res: S
         def,
         namespace: req.namespace,
         labels: parseLabelSelector(req.query.get('labelSelector')),
+        labelSelected: Boolean(req.query.get('labelSelector')),
         fields: parseFieldSelector(req.query.get('fieldSelector')),
         resourceVersion: req.query.get('resourceVersion') ?? undefined,
         timeoutSeconds: timeout !== null && Number(timeout) >= 0 ? Number(timeout) : undefined,

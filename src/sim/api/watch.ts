@@ -14,6 +14,8 @@ export interface WatchOptions {
   def: ResourceDef;
   namespace?: string;
   labels: Matcher;
+  /** a label selector was given: objects can move in and out of the watch's view */
+  labelSelected?: boolean;
   fields: Matcher;
   resourceVersion?: string;
   timeoutSeconds?: number;
@@ -33,11 +35,27 @@ const MAX_WATCH_SECONDS = 1800;
 
 export function serveWatch(res: ServerResponse, options: WatchOptions): void {
   const { store, def } = options;
-  const wanted = (event: { resource: string; object: KubeObject }) =>
+  const inScope = (event: { resource: string; object: KubeObject }) =>
     event.resource === def.resource &&
-    (options.namespace === undefined || event.object.metadata.namespace === options.namespace) &&
-    options.labels(event.object) &&
-    options.fields(event.object);
+    (options.namespace === undefined || event.object.metadata.namespace === options.namespace);
+  const selected = (object: KubeObject) => options.labels(object) && options.fields(object);
+  const keyOf = (object: KubeObject) => `${object.metadata.namespace}/${object.metadata.name}`;
+  // Objects the client currently sees through its selectors: an object whose labels stop matching is
+  // DELETED for this watch and one that starts matching is ADDED, as the API server's watch cache does.
+  const visible = new Set<string>();
+  /** The event this watch sends for a store event, or undefined when it sends none. */
+  const translate = (event: { type: string; object: KubeObject }): string | undefined => {
+    // names and namespaces never change, so without a label selector an event passes as it is
+    if (!options.labelSelected) return selected(event.object) ? event.type : undefined;
+    const key = keyOf(event.object);
+    const was = visible.has(key);
+    const now = event.type !== 'DELETED' && selected(event.object);
+    if (now) visible.add(key);
+    else visible.delete(key);
+    if (event.type === 'DELETED') return was || selected(event.object) ? 'DELETED' : undefined;
+    if (now) return was ? event.type : 'ADDED';
+    return was ? 'DELETED' : undefined;
+  };
 
   res.writeHead(200, {
     'Content-Type': 'application/json',
@@ -83,7 +101,9 @@ export function serveWatch(res: ServerResponse, options: WatchOptions): void {
     );
   };
   function onChange(event: StoreEvent) {
-    if (wanted(event)) sendObject(event.type, event.object);
+    if (!inScope(event)) return;
+    const type = translate(event);
+    if (type) sendObject(type, event.object);
   }
 
   // Read the backlog and subscribe in the same tick, so no change falls between them.
@@ -94,15 +114,26 @@ export function serveWatch(res: ServerResponse, options: WatchOptions): void {
       options.namespace === undefined
         ? store.list(def.resource)
         : store.list(def.resource, options.namespace);
-    backlog = objects
-      .filter((o) => options.labels(o) && options.fields(o))
-      .map((object) => ({ type: 'ADDED', object }));
+    backlog = objects.filter(selected).map((object) => ({ type: 'ADDED', object }));
+    for (const { object } of backlog) visible.add(keyOf(object));
   } else {
     const from = Number(rv);
     try {
       if (!Number.isInteger(from) || from < 0)
         throw new StoreError('Gone', `invalid resource version: ${rv}`);
-      backlog = store.eventsSince(from).filter(wanted);
+      // what matched at `from` is not kept; what matches now is the closest stand-in for the replay
+      if (options.labelSelected)
+        for (const object of options.namespace === undefined
+          ? store.list(def.resource)
+          : store.list(def.resource, options.namespace)) {
+          if (selected(object)) visible.add(keyOf(object));
+        }
+      backlog = [];
+      for (const event of store.eventsSince(from)) {
+        if (!inScope(event)) continue;
+        const type = translate(event);
+        if (type) backlog.push({ type, object: event.object });
+      }
     } catch (err) {
       if (!(err instanceof StoreError) || err.kind !== 'Gone') throw err;
       send('ERROR', gone(err.message).toStatus());
