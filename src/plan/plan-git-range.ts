@@ -31,8 +31,12 @@ export interface GitRangeManifests {
 }
 
 export async function planGitRange(options: PlanGitRangeOptions): Promise<Plan> {
-  const read = await readGitRange(options);
-  const approvals = await approvedDeletes(options.repoDir, read.base, read.head);
+  let approvals: Promise<Set<string>> = Promise.resolve(new Set());
+  const read = await readGitRange(options, (base, head) => {
+    // the trailer scan runs while the revisions are resolved and the changed files read
+    approvals = approvedDeletes(options.repoDir, base, head);
+    approvals.catch(() => {}); // awaited below; reading may fail first (unknown revision)
+  });
   return planRevision(
     {
       base: read.base ?? NULL_SHA,
@@ -41,19 +45,33 @@ export async function planGitRange(options: PlanGitRangeOptions): Promise<Plan> 
       after: read.after,
       errors: read.after.errors,
     },
-    { approvedDeletes: approvals, ledger: options.ledger ?? new Map() },
+    { approvedDeletes: await approvals, ledger: options.ledger ?? new Map() },
   );
 }
 
-/** The manifests a plan of base..head needs: everything at head for a full plan, else the changed files. */
-export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRangeManifests> {
+/**
+ * The manifests a plan of base..head needs: everything at head for a full plan, else the changed files.
+ * `git diff` (and the caller's trailer scan, through onStart) start at once with the revisions as given,
+ * in parallel with resolving them through cat-file: an unknown revision is still reported as such.
+ */
+export async function readGitRange(
+  options: PlanGitRangeOptions,
+  onStart?: (base: string | null, head: string) => void,
+): Promise<GitRangeManifests> {
   const { repoDir } = options;
+  const full = isEmptyRevision(options.base);
   const reader = new BlobReader(repoDir);
   try {
-    const [head, base] = await Promise.all([
+    const resolved = Promise.all([
       resolveCommit(reader, options.head),
-      isEmptyRevision(options.base) ? Promise.resolve(null) : resolveCommit(reader, options.base),
+      full ? Promise.resolve(null) : resolveCommit(reader, options.base),
     ]);
+    const saneNames = !full && isPlainRevision(options.base) && isPlainRevision(options.head);
+    const early = saneNames ? changedFiles(repoDir, options.base, options.head) : null;
+    early?.catch(() => {}); // an unknown revision fails here too; resolved reports it properly
+    if (saneNames || full) onStart?.(full ? null : options.base, options.head);
+    const [head, base] = await resolved;
+    if (!saneNames && !full) onStart?.(base, head);
     const empty = await readManifestFiles(reader, [], options);
     if (base === null) {
       const tree = await listTree(repoDir, head);
@@ -63,7 +81,7 @@ export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRan
       return { base, head, before: empty, after: await readManifestFiles(reader, files, options) };
     }
     if (base === head) return { base, head, before: empty, after: empty };
-    const changes = await changedFiles(repoDir, base, head);
+    const changes = await (early ?? changedFiles(repoDir, base, head));
     const side = (which: 'base' | 'head'): GitFileRef[] =>
       changes
         .filter((c) => (which === 'base' ? c.baseMode : c.headMode) !== ABSENT_MODE)
@@ -80,4 +98,9 @@ export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRan
   } finally {
     reader.close();
   }
+}
+
+/** Revision names safe to hand to git as arguments (never an option, no whitespace). */
+function isPlainRevision(revision: string): boolean {
+  return /^[^-\s][^\s]*$/.test(revision);
 }

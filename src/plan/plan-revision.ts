@@ -26,7 +26,7 @@ export function planRevision(input: PlanRevisionInput, ctx: PlanContext): Plan {
   const { before, after } = input;
   // when any head file could not be read, a deployment missing at head may sit in that file: no deletes then
   const headIncomplete = (after.unreadableFiles?.size ?? 0) > 0;
-  const keys = [...new Set([...before.entries.keys(), ...after.entries.keys()])].sort(compareKeys);
+  const keys = sortKeys(new Set([...before.entries.keys(), ...after.entries.keys()]));
   const transitions: Transition[] = [];
   for (const key of keys) {
     if (after.invalidKeys?.has(key)) continue;
@@ -49,6 +49,17 @@ export function planRevision(input: PlanRevisionInput, ctx: PlanContext): Plan {
     a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column,
   );
   return { base: input.base, head: input.head, transitions, errors };
+}
+
+/**
+ * namespace/name order (namespace first, then name), independent of locale. Namespaces and names never
+ * contain '/' or NUL, so comparing `namespace NUL name` strings gives that order in one comparison each.
+ */
+function sortKeys(keys: Iterable<string>): string[] {
+  return [...keys]
+    .map((key) => ({ key, sortKey: key.replace('/', '\0') }))
+    .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
+    .map((k) => k.key);
 }
 
 /** namespace/name order (namespace first, then name), independent of locale. */
