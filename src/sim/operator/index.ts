@@ -11,8 +11,8 @@ import type { PassContext } from './context.ts';
 import { EventRecorder } from './events.ts';
 import { type Faults, readFaults } from './faults.ts';
 import { reconcilePass } from './reconcile.ts';
-import { rollbackDeadline } from './rollback.ts';
 import { advance, type ClusterRuntime, newRuntime, truthOf } from './runtime.ts';
+import { isQuiet, nextDueAt } from './schedule.ts';
 import { initialStatus } from './status.ts';
 import { SnapshotStorage } from './storage.ts';
 
@@ -25,6 +25,8 @@ const log = childLogger({ component: 'sim-operator' });
 const MAX_PASSES_PER_OBJECT = 8;
 /** real-time floor for the periodic resync, so high speeds do not spin the CPU */
 const MIN_RESYNC_REAL_MS = 250;
+/** above this many deployments the periodic resync skips quiet ones (a full pass each time would block the API) */
+const LARGE_CLUSTER = 200;
 
 interface SavedState {
   version: 1;
@@ -45,9 +47,15 @@ export class OperatorSimulator implements SimTruth {
   private soon: NodeJS.Immediate | null = null;
   private wake: NodeJS.Timeout | null = null;
   private resync: NodeJS.Timeout | null = null;
+  /** every FlinkDeployment's current resourceVersion, kept from change events so resyncs need not list */
+  private readonly known = new Map<string, string>();
   private readonly onChange = (event: StoreEvent): void => {
-    if (event.resource !== 'flinkdeployments' || this.applying) return;
-    this.dirty.add(keyOf(event.object.metadata.namespace ?? 'default', event.object.metadata.name));
+    if (event.resource !== 'flinkdeployments') return;
+    const key = keyOf(event.object.metadata.namespace ?? 'default', event.object.metadata.name);
+    if (event.type === 'DELETED') this.known.delete(key);
+    else this.known.set(key, event.object.metadata.resourceVersion ?? '');
+    if (this.applying) return;
+    this.dirty.add(key);
     this.scheduleSoon();
   };
 
@@ -143,7 +151,13 @@ export class OperatorSimulator implements SimTruth {
   }
 
   private scheduleSoon(all = false): void {
-    if (all) for (const object of this.store.list('flinkdeployments')) this.dirty.add(keyOfObject(object));
+    if (all) {
+      for (const object of this.store.list('flinkdeployments')) {
+        const key = keyOfObject(object);
+        this.known.set(key, object.metadata.resourceVersion ?? '');
+        this.dirty.add(key);
+      }
+    }
     if (this.soon || !this.running) return;
     this.soon = setImmediate(() => {
       this.soon = null;
@@ -154,33 +168,56 @@ export class OperatorSimulator implements SimTruth {
     });
   }
 
+  /** the periodic resync; above LARGE_CLUSTER deployments, quiet ones are skipped until they change */
   private passAll(): void {
     this.dirty.clear();
-    const keys = new Set(this.store.list('flinkdeployments').map(keyOfObject));
-    for (const key of this.runtimes.keys()) keys.add(key);
+    const skipQuiet = this.known.size > LARGE_CLUSTER;
+    const keys: string[] = [];
+    for (const [key, resourceVersion] of this.known) {
+      const rt = this.runtimes.get(key);
+      if (skipQuiet && rt?.quietAtRv && rt.quietAtRv === resourceVersion) continue;
+      keys.push(key);
+    }
     for (const key of keys) this.passOne(key);
+    this.scheduleWake();
+  }
+
+  /** the wake-up timer: only deployments with something due */
+  private passDue(): void {
+    const now = this.clock.now();
+    const due: string[] = [];
+    for (const [key, rt] of this.runtimes) {
+      if (rt.wakeAt != null && rt.wakeAt <= now + 1) due.push(key);
+    }
+    for (const key of due) this.passOne(key);
     this.scheduleWake();
   }
 
   private passOne(key: string): void {
     const [namespace, name] = key.split('\u0000');
+    let latest: FlinkDeployment | undefined;
     this.applying = true;
     try {
       for (let pass = 0; pass < MAX_PASSES_PER_OBJECT; pass++) {
         const object = this.store.get('flinkdeployments', namespace, name);
-        if (!object) return;
+        latest = object as FlinkDeployment | undefined;
+        if (!object) break;
         const before = object.metadata.resourceVersion;
         const ctx = this.contextFor(object);
         reconcilePass(ctx);
-        if (ctx.gone) return;
-        const after = this.store.get('flinkdeployments', namespace, name)?.metadata.resourceVersion;
-        if (after === before) return;
+        latest = ctx.gone ? undefined : ctx.fd;
+        if (ctx.gone || ctx.fd.metadata.resourceVersion === before) break;
       }
     } catch (error) {
+      latest = this.store.get('flinkdeployments', namespace, name) as FlinkDeployment | undefined;
       log.error({ err: error, deployment: `${namespace}/${name}` }, 'simulated operator pass failed');
     } finally {
       this.applying = false;
     }
+    const rt = this.runtimes.get(key);
+    if (!rt) return;
+    rt.wakeAt = latest ? nextDueAt(rt, latest) : null;
+    rt.quietAtRv = latest && isQuiet(rt, latest) ? (latest.metadata.resourceVersion ?? null) : null;
   }
 
   private contextFor(object: KubeObject): PassContext {
@@ -212,27 +249,8 @@ export class OperatorSimulator implements SimTruth {
   private scheduleWake(): void {
     if (!this.running) return;
     let earliest = Number.POSITIVE_INFINITY;
-    const consider = (at: number | null | undefined): void => {
-      if (at !== null && at !== undefined && at < earliest) earliest = at;
-    };
     for (const rt of this.runtimes.values()) {
-      if (rt.jm === 'DEPLOYING' || rt.jm === 'DEPLOYED_NOT_READY') consider(rt.jmReadyAt);
-      if (rt.job?.state === 'RECONCILING') consider(rt.job.startsAt);
-      consider(rt.stop?.dueAt);
-      if (rt.job?.state === 'FAILED' && rt.job.failedSeenAt != null) {
-        consider(rt.job.failedSeenAt + SIM_DURATIONS.reconcileInterval);
-      }
-      consider(rt.stopRetryAt);
-      consider(rt.manual?.dueAt);
-      consider(rt.manual?.retryAt);
-      if (rt.reconciledAt !== null) {
-        const object = this.store.get('flinkdeployments', rt.namespace, rt.name);
-        const status = object?.status as FlinkDeployment['status'];
-        const rec = status?.reconciliationStatus;
-        if (object && rec?.state === 'DEPLOYED' && rec.lastStableSpec !== rec.lastReconciledSpec) {
-          consider(rollbackDeadline({ fd: object, rt } as PassContext));
-        }
-      }
+      if (rt.wakeAt != null && rt.wakeAt < earliest) earliest = rt.wakeAt;
     }
     if (this.wake) clearTimeout(this.wake);
     this.wake = null;
@@ -240,7 +258,7 @@ export class OperatorSimulator implements SimTruth {
     const delay = Math.min(2 ** 31 - 1, Math.ceil(this.clock.realDelayUntil(earliest)) + 1);
     this.wake = setTimeout(() => {
       this.wake = null;
-      this.passAll();
+      this.passDue();
     }, delay);
     this.wake.unref();
   }

@@ -94,6 +94,10 @@ export interface ClusterRuntime {
   manual: ManualPending | null;
   /** simulated time of the last spec reconciliation (rollback readiness timer) */
   reconciledAt: number | null;
+  /** scheduling, refreshed after every pass: when to look again unasked */
+  wakeAt?: number | null;
+  /** resourceVersion at which the deployment was last seen quiet (large resyncs skip it until it moves) */
+  quietAtRv?: string | null;
 }
 
 export function newRuntime(namespace: string, name: string, uid: string | null): ClusterRuntime {
