@@ -4,18 +4,24 @@
 // commands sent by clients; commands run inside Lua scripts are not round trips and are not counted).
 // Then, when the embedded cluster and the step workers are present, the same against the cluster.
 import { existsSync } from 'node:fs';
-import { Queue, Worker } from 'bullmq';
+import { FlowProducer, Queue, Worker } from 'bullmq';
 import { STEP_ACTIONS } from '../../src/plan/types.ts';
 import { connectRedis, redisOptionsFromUrl } from '../../src/queue/connection.ts';
 import { enqueueTransition } from '../../src/queue/enqueue.ts';
 import { TransitionEvents } from '../../src/queue/events.ts';
-import type { TransitionJobInput } from '../../src/queue/flow.ts';
+import {
+  buildTransitionFlow,
+  DEFAULT_STEP_JOB_POLICY,
+  type TransitionJobInput,
+} from '../../src/queue/flow.ts';
 import type { StepHandler, StepHandlers } from '../../src/queue/step-handler.ts';
 import { startStepWorkers } from '../../src/queue/worker-host.ts';
 import { TestRedis } from '../helpers/redis-server.ts';
 import { manifest, transition } from '../integration/queue-fixtures.ts';
 
 const CONCURRENCY = 32;
+// transitions enqueued concurrently (the poller enqueues a whole plan at once)
+const ENQUEUE_BATCH = Number(process.env.BENCH_ENQUEUE_BATCH ?? 100);
 const NOOP_JOBS = Number(process.env.BENCH_NOOP_JOBS ?? 3000);
 const TRANSITIONS = Number(process.env.BENCH_TRANSITIONS ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -90,7 +96,44 @@ async function noopJobs(url: string, queueName: string, n: number): Promise<numb
   return seconds;
 }
 
-/** flinkops: `n` 3-step transitions of distinct deployments, enqueued 50 at a time, drained by the worker host. */
+/** Reference: the same 3-job flows added straight with FlowProducer (no deployment locks, no host). */
+async function rawFlows(url: string, n: number, inputs: (i: number) => TransitionJobInput): Promise<number> {
+  const connection = redisOptionsFromUrl(url);
+  const flows = new FlowProducer({ connection });
+  const queueName = 'bench-raw-flows';
+  let done = 0;
+  let finish: () => void = () => {};
+  const all = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const worker = new Worker(queueName, async (job) => ({ action: job.data.action, summary: 'no-op' }), {
+    connection,
+    concurrency: CONCURRENCY,
+    autorun: false,
+  });
+  worker.on('completed', () => {
+    done++;
+    if (done === n * 3) finish();
+  });
+  worker.run().catch(() => {});
+  await worker.waitUntilReady();
+  const started = performance.now();
+  for (let i = 0; i < n; i += ENQUEUE_BATCH) {
+    await Promise.all(
+      Array.from({ length: Math.min(ENQUEUE_BATCH, n - i) }, (_, k) => {
+        const built = buildTransitionFlow(inputs(i + k), DEFAULT_STEP_JOB_POLICY, queueName);
+        return built ? flows.add(built.flow) : null;
+      }),
+    );
+  }
+  await all;
+  const seconds = (performance.now() - started) / 1000;
+  await worker.close();
+  await flows.close();
+  return seconds;
+}
+
+/** flinkops: `n` 3-step transitions of distinct deployments, enqueued ENQUEUE_BATCH at a time, drained by the worker host. */
 async function transitions(
   url: string,
   handlers: Partial<StepHandlers>,
@@ -121,9 +164,9 @@ async function transitions(
     finish();
   });
   const started = performance.now();
-  for (let i = 0; i < n; i += 50) {
+  for (let i = 0; i < n; i += ENQUEUE_BATCH) {
     await Promise.all(
-      Array.from({ length: Math.min(50, n - i) }, (_, k) => enqueueTransition(host.queue, inputs(i + k))),
+      Array.from({ length: Math.min(ENQUEUE_BATCH, n - i) }, (_, k) => enqueueTransition(host.queue, inputs(i + k))),
     );
   }
   await all;
@@ -161,7 +204,12 @@ async function main(): Promise<void> {
     let stepsPerSecond = 0;
     let noopSeconds = 0;
     let trSeconds = 0;
+    let rawStepsPerSecond = 0;
     for (let round = 0; round < ROUNDS; round++) {
+      const rawBase = base;
+      const rs = await rawFlows(redis.url, TRANSITIONS, (i) => input(rawBase + i));
+      base += TRANSITIONS;
+      rawStepsPerSecond = Math.max(rawStepsPerSecond, (TRANSITIONS * 3) / rs);
       const ns = await noopJobs(redis.url, 'bench-noop', NOOP_JOBS);
       if (NOOP_JOBS / ns > noopPerSecond) [noopPerSecond, noopSeconds] = [NOOP_JOBS / ns, ns];
       const commitBase = base;
@@ -178,11 +226,15 @@ async function main(): Promise<void> {
       transitions(redis.url, handlers, ROUND_TRIP_SAMPLE, (i) => input(rtBase + i)).then(() => {}),
     );
 
+    console.log(`best of ${ROUNDS} alternating rounds each`);
     console.log(
       `baseline: raw BullMQ no-op jobs (addBulk + 1 worker, concurrency ${CONCURRENCY}): ${fmt(NOOP_JOBS)} jobs in ${fmt(noopSeconds, 2)} s = ${fmt(noopPerSecond)} jobs/s`,
     );
     console.log(
       `flinkops: ${fmt(TRANSITIONS)} 3-step transitions (flows + deployment locks, trivial handlers): ${fmt(trSeconds, 2)} s = ${fmt(TRANSITIONS / trSeconds)} transitions/s = ${fmt(stepsPerSecond)} steps/s`,
+    );
+    console.log(
+      `reference: the same flows added straight with FlowProducer (no locks, plain Worker): ${fmt(rawStepsPerSecond)} steps/s (${fmt(rawStepsPerSecond / noopPerSecond, 2)} of no-op); flinkops' own layer keeps ${fmt(stepsPerSecond / rawStepsPerSecond, 2)} of it`,
     );
     const ratio = stepsPerSecond / noopPerSecond;
     console.log(
