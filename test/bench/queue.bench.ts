@@ -166,7 +166,9 @@ async function transitions(
   const started = performance.now();
   for (let i = 0; i < n; i += ENQUEUE_BATCH) {
     await Promise.all(
-      Array.from({ length: Math.min(ENQUEUE_BATCH, n - i) }, (_, k) => enqueueTransition(host.queue, inputs(i + k))),
+      Array.from({ length: Math.min(ENQUEUE_BATCH, n - i) }, (_, k) =>
+        enqueueTransition(host.queue, inputs(i + k)),
+      ),
     );
   }
   await all;
