@@ -107,10 +107,15 @@ describe('server retry continues the flow', () => {
     const body = (await listed.json()) as {
       queues: {
         name: string;
+        allowRetries: boolean;
+        allowCompletedRetries: boolean;
         jobs: { id: string; name: string; progress: unknown; failedReason: string }[];
       }[];
     };
-    const failed = body.queues.find((q) => q.name === STEPS_QUEUE)?.jobs ?? [];
+    const stepsQueue = body.queues.find((q) => q.name === STEPS_QUEUE);
+    assert.equal(stepsQueue?.allowRetries, true);
+    assert.equal(stepsQueue?.allowCompletedRetries, false, 'the UI hides Retry on completed steps');
+    const failed = stepsQueue?.jobs ?? [];
     assert.equal(failed.length, 1);
     assert.equal(failed[0]?.id, IDS.upgrade);
     assert.equal(failed[0]?.name, 'team-a/orders upgrade @1a2b3c4');
