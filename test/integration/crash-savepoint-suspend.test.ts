@@ -157,6 +157,7 @@ describe('crash during savepoint-suspend', () => {
     );
 
     const suspendJob = await stepOf(suspendId);
+    assert.ok((suspendJob?.stalledCounter ?? 0) >= 1, 'the killed step was not recovered as stalled');
     const path = suspendJob?.returnvalue?.savepointPath as string;
     const savepoints = await storedSavepoints(env, 'team-c', 'ledger-feed');
     assert.equal(

@@ -98,4 +98,42 @@ describe('safety: guarded delete', () => {
     assert.equal((await jobTruth(env, 'team-d', 'fragile')).running, true);
     assert.equal((await env.ledger.list('team-d/fragile')).length, 0);
   });
+
+  it("uses a suspended job's upgrade savepoint as its final state", async () => {
+    await createRunningJob(env, flinkJob('team-d', 'paused'));
+    await letItRun(env, 'team-d', 'paused', 200);
+    const suspended = await enqueue(env, {
+      commit: env.commit('pause paused'),
+      transition: transitionOf('team-d', 'paused', 'update', ['savepoint-suspend']),
+      target: flinkJob('team-d', 'paused', { state: 'suspended' }),
+      previous: flinkJob('team-d', 'paused'),
+    });
+    const path = (await stepReaches(env, suspended.jobIds[0], 'completed')).returnvalue
+      .savepointPath as string;
+    const commit = env.commit('remove paused\n\nFlinkops-Approve-Delete: team-d/paused');
+    const result = await enqueue(env, deleteInput('team-d', 'paused', commit, true));
+    const done = await stepReaches(env, result.jobIds[0], 'completed');
+    assert.equal(done.returnvalue.savepointPath, path, JSON.stringify(done.returnvalue));
+    assert.equal((await storedSavepoints(env, 'team-d', 'paused')).length, 1, 'a second savepoint was taken');
+    // the ledger records a path once: the suspend's entry is the final state's record
+    assert.ok(
+      (await env.ledger.list('team-d/paused')).some((e) => e.path === path),
+      'final state not in the ledger',
+    );
+    assert.equal(await env.client.get('team-d', 'paused'), null);
+  });
+
+  it('deletes a session cluster without a savepoint (it holds no job state)', async () => {
+    const session = flinkJob('team-d', 'shared-session');
+    delete session.spec.job;
+    await createRunningJob(env, session);
+    const commit = env.commit('remove shared-session\n\nFlinkops-Approve-Delete: team-d/shared-session');
+    const result = await enqueue(env, {
+      ...deleteInput('team-d', 'shared-session', commit, true),
+      previous: session,
+    });
+    const done = await stepReaches(env, result.jobIds[0], 'completed');
+    assert.equal(done.returnvalue.savepointPath, undefined);
+    assert.equal(await env.client.get('team-d', 'shared-session'), null);
+  });
 });

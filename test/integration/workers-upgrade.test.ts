@@ -52,6 +52,17 @@ describe('step workers', () => {
       'resume started before the upgrade finished',
     );
 
+    // every wait says in the job log what it waits for
+    const { logs } = await env.host!.queue.queue.getJobLogs(suspendId);
+    assert.ok(
+      logs.some(
+        (l) =>
+          l.includes('waiting up to') &&
+          l.includes('lifecycle SUSPENDED with a new jobStatus.upgradeSavepointPath'),
+      ),
+      logs.join('\n'),
+    );
+
     const savepointPath = suspended.returnvalue.savepointPath;
     assert.ok(savepointPath, 'savepoint-suspend returned no savepoint path');
     const entries = await env.ledger.list('team-a/orders');
