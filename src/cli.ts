@@ -1,31 +1,37 @@
 // The `flinkops` command. Each subcommand lives in src/commands/<name>.ts and registers itself here.
 import { Command, CommanderError } from 'commander';
-import { registerDemoCommand } from './commands/demo.ts';
-import { registerLedgerCommand } from './commands/ledger.ts';
-import { registerPlanCommand } from './commands/plan.ts';
-import { registerRetryCommand } from './commands/retry.ts';
-import { registerRunCommand } from './commands/run.ts';
-import { registerSimCommand } from './commands/sim.ts';
 
 export const EXIT_USAGE = 2;
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Subcommands, loaded on demand: `flinkops plan` must not pay for loading BullMQ, the Kubernetes
+ * client and Fastify, which only `run`, `demo` and `sim` need.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  demo: async () => (await import('./commands/demo.ts')).registerDemoCommand,
+  plan: async () => (await import('./commands/plan.ts')).registerPlanCommand,
+  run: async () => (await import('./commands/run.ts')).registerRunCommand,
+  sim: async () => (await import('./commands/sim.ts')).registerSimCommand,
+  retry: async () => (await import('./commands/retry.ts')).registerRetryCommand,
+  ledger: async () => (await import('./commands/ledger.ts')).registerLedgerCommand,
+};
+
+/** The program with every subcommand, or only `only` when it names one (the common, fast path). */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('flinkops')
     .description('Keeps Apache Flink jobs on Kubernetes in step with Git without losing their state')
     .exitOverride()
     .showHelpAfterError();
-  registerPlanCommand(program);
-  registerRetryCommand(program);
-  registerLedgerCommand(program);
-  registerRunCommand(program);
-  registerDemoCommand(program);
-  registerSimCommand(program);
+  const names = only && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]())(program);
   return program;
 }
 
 /** Runs the CLI and resolves to the process exit code (commands set it through their return value). */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv[2]);
   let code = 0;
   program.hook('postAction', (_this, action) => {
     const result = (action as Command & { exitCodeValue?: number }).exitCodeValue;
