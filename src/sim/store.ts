@@ -85,6 +85,22 @@ export class ObjectStore extends EventEmitter {
     );
   }
 
+  /**
+   * The stored objects themselves, in list() order, without copying: for serialising them at once
+   * (the API's list and initial watch events). Callers must neither modify nor keep them.
+   */
+  listShared(resource: ResourceName, namespace?: string): readonly KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const entry of this.objects.values()) {
+      if (entry.resource !== resource) continue;
+      if (namespace !== undefined && entry.object.metadata.namespace !== namespace) continue;
+      out.push(entry.object);
+    }
+    return out.sort((a, b) =>
+      `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+    );
+  }
+
   create(resource: ResourceName, input: KubeObject): KubeObject {
     const namespace = input.metadata.namespace ?? 'default';
     const key = keyOf(resource, namespace, input.metadata.name);

@@ -94,8 +94,8 @@ function listOf(ctx: HandlerContext, req: ResourceRequest): KubeObject[] {
   const fields = parseFieldSelector(req.query.get('fieldSelector'));
   const objects =
     req.namespace === undefined
-      ? ctx.store.list(req.def.resource)
-      : ctx.store.list(req.def.resource, req.namespace);
+      ? ctx.store.listShared(req.def.resource)
+      : ctx.store.listShared(req.def.resource, req.namespace);
   return objects.filter((o) => labels(o) && fields(o));
 }
 

@@ -270,8 +270,11 @@ export class EmbeddedApiServer {
     if (method !== 'GET')
       throw new ApiError(405, 'MethodNotAllowed', 'namespaces are read-only in the embedded cluster');
     const names = new Set(['default']);
-    for (const entry of this.options.store.snapshot().objects)
-      names.add(entry.object.metadata.namespace ?? 'default');
+    for (const def of resourceDefs()) {
+      for (const object of this.options.store.listShared(def.resource)) {
+        names.add(object.metadata.namespace ?? 'default');
+      }
+    }
     const toNamespace = (n: string) => ({
       apiVersion: 'v1',
       kind: 'Namespace',

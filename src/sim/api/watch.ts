@@ -112,8 +112,8 @@ export function serveWatch(res: ServerResponse, options: WatchOptions): void {
   if (rv === undefined || rv === '' || rv === '0') {
     const objects =
       options.namespace === undefined
-        ? store.list(def.resource)
-        : store.list(def.resource, options.namespace);
+        ? store.listShared(def.resource)
+        : store.listShared(def.resource, options.namespace);
     backlog = objects.filter(selected).map((object) => ({ type: 'ADDED', object }));
     for (const { object } of backlog) visible.add(keyOf(object));
   } else {
@@ -124,8 +124,8 @@ export function serveWatch(res: ServerResponse, options: WatchOptions): void {
       // what matched at `from` is not kept; what matches now is the closest stand-in for the replay
       if (options.labelSelected)
         for (const object of options.namespace === undefined
-          ? store.list(def.resource)
-          : store.list(def.resource, options.namespace)) {
+          ? store.listShared(def.resource)
+          : store.listShared(def.resource, options.namespace)) {
           if (selected(object)) visible.add(keyOf(object));
         }
       backlog = [];
