@@ -3,9 +3,10 @@
 // empty tree means "nothing before" (a full plan of head). Only files changed between base and head
 // are read, so an incremental plan costs O(changed files).
 import { BlobReader } from '../git/blob-reader.ts';
-import { ABSENT_MODE, changedFiles } from '../git/changed-files.ts';
+import { ABSENT_MODE } from '../git/changed-files.ts';
 import { isEmptyRevision, listTree, NULL_SHA, resolveCommit } from '../git/read-revision.ts';
 import { approvedDeletes } from '../git/trailers.ts';
+import { diffCommits } from '../git/tree-diff.ts';
 import {
   type GitFileRef,
   type LoadedManifests,
@@ -31,33 +32,27 @@ export interface GitRangeManifests {
 }
 
 export async function planGitRange(options: PlanGitRangeOptions): Promise<Plan> {
-  let approvals: Promise<Set<string>> = Promise.resolve(new Set());
-  const read = await readGitRange(options, (base, head) => {
-    // the trailer scan runs while the revisions are resolved and the changed files read
-    approvals = approvedDeletes(options.repoDir, base, head);
-    approvals.catch(() => {}); // awaited below; reading may fail first (unknown revision)
-  });
-  return planRevision(
-    {
-      base: read.base ?? NULL_SHA,
-      head: read.head,
-      before: read.before,
-      after: read.after,
-      errors: read.after.errors,
-    },
-    { approvedDeletes: await approvals, ledger: options.ledger ?? new Map() },
-  );
+  const read = await readGitRange(options);
+  const input = {
+    base: read.base ?? NULL_SHA,
+    head: read.head,
+    before: read.before,
+    after: read.after,
+    errors: read.after.errors,
+  };
+  const ledger = options.ledger ?? new Map();
+  const draft = planRevision(input, { approvedDeletes: new Set(), ledger });
+  // approvals only change deletes: scan the trailers (one more git process) only when there is one
+  if (!draft.transitions.some((t) => t.change === 'delete')) return draft;
+  const approvals = await approvedDeletes(options.repoDir, read.base, read.head);
+  return planRevision(input, { approvedDeletes: approvals, ledger });
 }
 
 /**
- * The manifests a plan of base..head needs: everything at head for a full plan, else the changed files.
- * `git diff` (and the caller's trailer scan, through onStart) start at once with the revisions as given,
- * in parallel with resolving them through cat-file: an unknown revision is still reported as such.
+ * The manifests a plan of base..head needs: everything at head for a full plan, else the changed files
+ * (found by walking both trees through the same cat-file process; see src/git/tree-diff.ts).
  */
-export async function readGitRange(
-  options: PlanGitRangeOptions,
-  onStart?: (base: string | null, head: string) => void,
-): Promise<GitRangeManifests> {
+export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRangeManifests> {
   const { repoDir } = options;
   const full = isEmptyRevision(options.base);
   const reader = new BlobReader(repoDir);
@@ -66,12 +61,7 @@ export async function readGitRange(
       resolveCommit(reader, options.head),
       full ? Promise.resolve(null) : resolveCommit(reader, options.base),
     ]);
-    const saneNames = !full && isPlainRevision(options.base) && isPlainRevision(options.head);
-    const early = saneNames ? changedFiles(repoDir, options.base, options.head) : null;
-    early?.catch(() => {}); // an unknown revision fails here too; resolved reports it properly
-    if (saneNames || full) onStart?.(full ? null : options.base, options.head);
     const [head, base] = await resolved;
-    if (!saneNames && !full) onStart?.(base, head);
     const empty = await readManifestFiles(reader, [], options);
     if (base === null) {
       const tree = await listTree(repoDir, head);
@@ -81,7 +71,7 @@ export async function readGitRange(
       return { base, head, before: empty, after: await readManifestFiles(reader, files, options) };
     }
     if (base === head) return { base, head, before: empty, after: empty };
-    const changes = await (early ?? changedFiles(repoDir, base, head));
+    const changes = await diffCommits(reader, base, head);
     const side = (which: 'base' | 'head'): GitFileRef[] =>
       changes
         .filter((c) => (which === 'base' ? c.baseMode : c.headMode) !== ABSENT_MODE)
@@ -98,9 +88,4 @@ export async function readGitRange(
   } finally {
     reader.close();
   }
-}
-
-/** Revision names safe to hand to git as arguments (never an option, no whitespace). */
-function isPlainRevision(revision: string): boolean {
-  return /^[^-\s][^\s]*$/.test(revision);
 }

@@ -1,12 +1,14 @@
 // Reading manifests and plans straight from real git repositories (temp dirs): no checkout, one
 // cat-file process, identity by namespace/name across moves, approvals from trailers, bad files reported.
 import assert from 'node:assert/strict';
-import { symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BlobReader } from '../../src/git/blob-reader.ts';
+import { changedFiles } from '../../src/git/changed-files.ts';
 import { EMPTY_TREE, NULL_SHA, UnknownRevisionError } from '../../src/git/read-revision.ts';
 import { approvedDeletes } from '../../src/git/trailers.ts';
+import { diffCommits } from '../../src/git/tree-diff.ts';
 import { loadManifestsAtRevision, manifestAtRevision } from '../../src/manifests/load-at-revision.ts';
 import { leavesRepository } from '../../src/manifests/select-files.ts';
 import { planGitRange } from '../../src/plan/plan-git-range.ts';
@@ -91,7 +93,6 @@ describe('loadManifestsAtRevision', () => {
 
   test('invalid UTF-8 is an unreadable file', async () => {
     const repo = newRepo();
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(join(repo.dir, 'bad.yaml'), Buffer.from([0x6b, 0x3a, 0x20, 0xff, 0xfe, 0x0a]));
     const head = repo.commit('bad bytes');
     const loaded = await loadManifestsAtRevision(repo.dir, head);
@@ -161,6 +162,50 @@ describe('BlobReader', () => {
       assert.equal(content?.content.toString(), 'a: 1\n');
       assert.equal(await reader.resolveCommit('HEAD'), head);
       assert.equal(await reader.resolveCommit('nope'), null);
+    } finally {
+      reader.close();
+    }
+  });
+});
+
+describe('diffCommits (tree walk through cat-file)', () => {
+  test('gives exactly what git diff --raw --no-renames gives', async () => {
+    const repo = newRepo();
+    repo.write('keep.yaml', 'a: 1\n');
+    repo.write('modify.yaml', 'a: 1\n');
+    repo.write('delete.yaml', 'a: 1\n');
+    repo.write('exec.sh', 'echo\n');
+    repo.write('dir/deep/x.yaml', 'x: 1\n');
+    repo.write('dir/deep/y.yaml', 'y: 1\n');
+    repo.write('becomes-dir', 'file\n');
+    repo.write('gone-dir/a.yaml', 'a\n');
+    repo.write('gone-dir/b/c.yaml', 'c\n');
+    repo.write('space and ü.yaml', 'u: 1\n');
+    repo.write('to-link.yaml', 'l: 1\n');
+    const base = repo.commit('base');
+    repo.write('modify.yaml', 'a: 2\n');
+    repo.remove('delete.yaml');
+    chmodSync(join(repo.dir, 'exec.sh'), 0o755);
+    repo.write('dir/deep/y.yaml', 'y: 2\n');
+    repo.write('dir/new/z.yml', 'z: 1\n');
+    rmSync(join(repo.dir, 'becomes-dir'));
+    mkdirSync(join(repo.dir, 'becomes-dir'));
+    writeFileSync(join(repo.dir, 'becomes-dir/inner.yaml'), 'i: 1\n');
+    repo.remove('gone-dir');
+    repo.write('gone-dir', 'now a file\n');
+    repo.write('space and ü.yaml', 'u: 2\n');
+    rmSync(join(repo.dir, 'to-link.yaml'));
+    symlinkSync('keep.yaml', join(repo.dir, 'to-link.yaml'));
+    const head = repo.commit('everything changes');
+    const expected = await changedFiles(repo.dir, base, head);
+    const reader = new BlobReader(repo.dir);
+    try {
+      const actual = await diffCommits(reader, base, head);
+      const byPath = (list: typeof expected) =>
+        [...list].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      assert.deepEqual(byPath(actual), byPath(expected));
+      assert.equal(expected.length, 12);
+      assert.deepEqual(await diffCommits(reader, head, head), []);
     } finally {
       reader.close();
     }
