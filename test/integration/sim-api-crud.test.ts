@@ -400,5 +400,20 @@ describe('flinkstatesnapshots and events', () => {
     assert.equal(res.status, 200);
     assert.equal(res.json.kind, 'EventList');
     assert.equal(res.json.items[0].reason, 'SpecChanged');
+    // kubectl describe selects a deployment's events by the object they are about
+    const selector = encodeURIComponent(
+      'involvedObject.name=alpha,involvedObject.namespace=crud,involvedObject.kind=FlinkDeployment',
+    );
+    const described = await call(url, 'GET', `/api/v1/namespaces/crud/events?fieldSelector=${selector}`);
+    assert.deepEqual(
+      described.json.items.map((e: { reason: string }) => e.reason),
+      ['SpecChanged'],
+    );
+    const other = await call(
+      url,
+      'GET',
+      `/api/v1/namespaces/crud/events?fieldSelector=${encodeURIComponent('involvedObject.name=beta')}`,
+    );
+    assert.deepEqual(other.json.items, []);
   });
 });

@@ -91,7 +91,7 @@ function mapStoreErrors<T>(req: ResourceRequest, name: string | undefined, fn: (
 
 function listOf(ctx: HandlerContext, req: ResourceRequest): KubeObject[] {
   const labels = parseLabelSelector(req.query.get('labelSelector'));
-  const fields = parseFieldSelector(req.query.get('fieldSelector'));
+  const fields = parseFieldSelector(req.query.get('fieldSelector'), req.def.resource);
   const objects =
     req.namespace === undefined
       ? ctx.store.listShared(req.def.resource)
@@ -157,7 +157,7 @@ export function handleResource(ctx: HandlerContext, req: ResourceRequest, res: S
         namespace: req.namespace,
         labels: parseLabelSelector(req.query.get('labelSelector')),
         labelSelected: Boolean(req.query.get('labelSelector')),
-        fields: parseFieldSelector(req.query.get('fieldSelector')),
+        fields: parseFieldSelector(req.query.get('fieldSelector'), req.def.resource),
         resourceVersion: req.query.get('resourceVersion') ?? undefined,
         timeoutSeconds: timeout !== null && Number(timeout) >= 0 ? Number(timeout) : undefined,
         allowBookmarks: req.query.get('allowWatchBookmarks') === 'true',

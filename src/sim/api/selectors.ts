@@ -74,17 +74,46 @@ export function parseLabelSelector(selector: string | null | undefined): Matcher
   return (object) => reqs.every((r) => matches(r, object.metadata.labels ?? {}));
 }
 
-const FIELD_GETTERS: Record<string, (o: KubeObject) => string | undefined> = {
+type FieldGetter = (o: KubeObject) => string | undefined;
+
+const META_FIELDS: Record<string, FieldGetter> = {
   'metadata.name': (o) => o.metadata.name,
   'metadata.namespace': (o) => o.metadata.namespace,
 };
 
-export function parseFieldSelector(selector: string | null | undefined): Matcher {
+const field =
+  (...path: string[]): FieldGetter =>
+  (o) => {
+    let current: unknown = o;
+    for (const part of path)
+      current =
+        current && typeof current === 'object' ? (current as Record<string, unknown>)[part] : undefined;
+    return current === undefined || current === null ? '' : String(current);
+  };
+
+/** Events also select on the object they are about (kubectl describe asks for involvedObject.*). */
+const EVENT_FIELDS: Record<string, FieldGetter> = {
+  ...META_FIELDS,
+  'involvedObject.kind': field('involvedObject', 'kind'),
+  'involvedObject.namespace': field('involvedObject', 'namespace'),
+  'involvedObject.name': field('involvedObject', 'name'),
+  'involvedObject.uid': field('involvedObject', 'uid'),
+  'involvedObject.apiVersion': field('involvedObject', 'apiVersion'),
+  'involvedObject.resourceVersion': field('involvedObject', 'resourceVersion'),
+  'involvedObject.fieldPath': field('involvedObject', 'fieldPath'),
+  reason: field('reason'),
+  reportingComponent: field('reportingComponent'),
+  source: field('source', 'component'),
+  type: field('type'),
+};
+
+export function parseFieldSelector(selector: string | null | undefined, resource?: string): Matcher {
   if (!selector) return () => true;
+  const getters = resource === 'events' ? EVENT_FIELDS : META_FIELDS;
   const reqs = splitTerms(selector).map((term) => {
     const m = /^([^\s!=]+)\s*(!=|==|=)\s*(.*)$/.exec(term);
     if (!m) throw badRequest(`invalid field selector: '${term}'`);
-    const getter = FIELD_GETTERS[m[1]];
+    const getter = getters[m[1]];
     if (!getter) throw badRequest(`field label not supported: ${m[1]}`);
     return { getter, negate: m[2] === '!=', value: m[3].trim() };
   });
