@@ -52,6 +52,21 @@ export interface StepWorkers {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** Resolves 'timeout' when `promise` has not settled within `ms` (a rejection counts as settled). */
+async function within(promise: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  const done = promise.then(
+    () => 'done' as const,
+    () => 'done' as const,
+  );
+  const outcome = await Promise.race([done, timedOut]);
+  clearTimeout(timer);
+  return outcome;
+}
+
 function missing(what: string): never {
   throw new UnrecoverableError(
     `no ${what} configured for this worker process (see startStepWorkers options)`,
@@ -214,18 +229,18 @@ export async function startStepWorkers(options: StepWorkersOptions): Promise<Ste
   const close = (timeoutMs = 30_000): Promise<void> => {
     closed ??= (async () => {
       clearInterval(sweepTimer);
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      const outcome = await Promise.race([worker.close(), timedOut]);
-      clearTimeout(timer);
-      if (outcome === 'timeout') {
+      // graceful first: running steps finish; then abort them (they stall and re-run elsewhere)
+      if ((await within(worker.close(), timeoutMs)) === 'timeout') {
+        log.warn(
+          { timeoutMs },
+          'worker did not close in time (steps still running or Redis unreachable); aborting',
+        );
         closing.abort(new Error('worker host closing'));
-        await worker.close(true);
+        // with Redis unreachable even a forced close can wait forever on the connection
+        await within(worker.close(true), 5_000);
       }
-      await Promise.allSettled([...inflight]);
-      await queue.close();
+      await within(Promise.allSettled([...inflight]), 5_000);
+      await within(queue.close(), 5_000);
     })();
     return closed;
   };
