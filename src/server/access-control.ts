@@ -2,7 +2,7 @@
 //  - /healthz and /readyz are open (probes carry no credentials);
 //  - /webhook/* authenticate themselves (HMAC or their own token), but share the failure throttle;
 //  - everything else needs the UI credential when one is configured (it must be when listening
-//    beyond loopback: see server.ts), and write requests to the queue UI must be same-origin.
+//    beyond loopback: see server.ts), and every write request (the queue UI's) must be same-origin.
 // Without a credential (loopback only) the Host header must name loopback, which stops a hostile
 // web page from reaching the UI through DNS rebinding.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -14,13 +14,13 @@ import type { UiCredentials } from './options.ts';
 import { checkSameOrigin } from './same-origin.ts';
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+// exact paths: a prefix test would also exempt a crafted path such as /webhook/../queues/...
+const WEBHOOK_PATHS = new Set(['/webhook/github', '/webhook/generic']);
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface AccessControlOptions {
   credentials?: UiCredentials;
   limiter: FailureLimiter;
-  /** path prefix of the queue UI, whose write endpoints get the same-origin check */
-  uiPrefix: string;
   publicUrl?: string;
   log: Logger;
 }
@@ -42,7 +42,7 @@ function deny(reply: FastifyReply, status: number, error: string, message: strin
 }
 
 export function installAccessControl(app: FastifyInstance, options: AccessControlOptions): void {
-  const { credentials, limiter, uiPrefix, publicUrl, log } = options;
+  const { credentials, limiter, publicUrl, log } = options;
   const required = hasCredential(credentials);
   const challenge = credentials?.basic
     ? 'Basic realm="flinkops", charset="UTF-8"'
@@ -62,7 +62,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
         `too many failed authentication attempts; retry in ${wait} s`,
       );
     }
-    if (path.startsWith('/webhook/')) return;
+    if (WEBHOOK_PATHS.has(path)) return;
 
     let scheme: string | null = null;
     if (required && credentials) {
@@ -90,7 +90,9 @@ export function installAccessControl(app: FastifyInstance, options: AccessContro
       );
     }
 
-    if (WRITE_METHODS.has(request.method) && (path === uiPrefix || path.startsWith(`${uiPrefix}/`))) {
+    // every write outside the webhooks, not only paths that look like /queues: the router decodes
+    // percent-escapes (/%71ueues reaches the UI), so a prefix test could be sidestepped
+    if (WRITE_METHODS.has(request.method)) {
       if (scheme === 'bearer') return;
       const verdict = checkSameOrigin(request.headers, publicUrl);
       if (!verdict.ok) {

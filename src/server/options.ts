@@ -45,6 +45,11 @@ export interface ServerOptions {
   logger?: Logger;
   /** auth-failure throttling; defaults: 10 failures per address per minute */
   authFailureLimit?: { maxFailures?: number; windowMs?: number };
+  /**
+   * behind a reverse proxy or ingress: take the client address from X-Forwarded-For (Fastify's
+   * trustProxy), so the auth-failure throttle blocks the client and not the proxy
+   */
+  trustProxy?: boolean | string | string[];
   /** how long /readyz waits for the checks before answering 503 (default 5000 ms) */
   readinessTimeoutMs?: number;
 }

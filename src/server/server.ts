@@ -52,6 +52,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   const app = Fastify({
     loggerInstance: log,
+    trustProxy: options.trustProxy ?? false,
     // the UI polls every few seconds: per-request logs would drown everything else
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
@@ -59,7 +60,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   installAccessControl(app, {
     credentials: options.auth,
     limiter,
-    uiPrefix: QUEUE_UI_PREFIX,
     publicUrl: options.publicUrl,
     log,
   });
