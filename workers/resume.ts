@@ -10,7 +10,7 @@ import type { StepJobData, StepResult } from '../src/queue/types.ts';
 import { classify, fail, StepFailure } from './lib/errors.ts';
 import { patchLive, requireLive } from './lib/live.ts';
 import { deploymentPatch, wantedFrom } from './lib/merge-patch.ts';
-import { describe, isFailed, isRunningStable, operatorError } from './lib/status.ts';
+import { describe, isFailed, isRunningStable, lastReconciledSpec, operatorError } from './lib/status.ts';
 import { ref, waitForDeployment } from './lib/wait.ts';
 import { notes, remember } from './lib/write-ahead.ts';
 
@@ -54,7 +54,10 @@ async function rollBack(job: Job<StepJobData>, ctx: StepContext, cause: string):
     if (!savepoint)
       throw fail(`${cause}; cannot roll back: no pre-upgrade savepoint of this transition in the ledger`);
     const live = await requireLive(job, ctx);
-    plan = { savepoint, nonce: (live.spec.job?.savepointRedeployNonce ?? 0) + 1, cause };
+    // a redeploy fires only on a nonce different from the reconciled one: go above both
+    const reconciled = lastReconciledSpec(live)?.job?.savepointRedeployNonce ?? 0;
+    const nonce = Math.max(live.spec.job?.savepointRedeployNonce ?? 0, reconciled) + 1;
+    plan = { savepoint, nonce, cause };
     await remember(job, { rollback: plan });
   }
   const { savepoint, nonce } = plan;

@@ -155,4 +155,37 @@ describe('step workers', () => {
     assert.ok(truth.restoredFrom.offset > 0, 'last-state upgrade restarted from empty state');
     assert.ok(truth.offset >= truth.restoredFrom.offset);
   });
+
+  it('takes another manual savepoint after an upgrade dropped the nonce from the spec', async () => {
+    const manifest = flinkJob('team-a', 'audit');
+    await createRunningJob(env, manifest);
+    const savepointStep = async (label: string) => {
+      const result = await enqueue(env, {
+        commit: env.commit(label),
+        transition: transitionOf('team-a', 'audit', 'update', ['savepoint']),
+        target: manifest,
+        previous: manifest,
+      });
+      return (await stepReaches(env, result.jobIds[0], 'completed')).returnvalue.savepointPath as string;
+    };
+    const first = await savepointStep('audit: savepoint');
+    // an IGNORE-only change: the operator keeps the reconciled spec body (and its nonce)
+    const tuned = flinkJob('team-a', 'audit');
+    tuned.spec.flinkConfiguration = {
+      ...tuned.spec.flinkConfiguration,
+      'kubernetes.operator.savepoint.history.max.count': '5',
+    };
+    const upgraded = await enqueue(env, {
+      commit: env.commit('audit: keep 5 savepoints'),
+      transition: transitionOf('team-a', 'audit', 'update', ['upgrade']),
+      target: tuned,
+      previous: manifest,
+    });
+    await stepReaches(env, upgraded.jobIds[0], 'completed');
+    assert.equal((await env.client.get('team-a', 'audit'))?.spec.job?.savepointTriggerNonce, undefined);
+    const second = await savepointStep('audit: savepoint again');
+    assert.notEqual(second, first);
+    const paths = (await storedSavepoints(env, 'team-a', 'audit')).map((s) => s.path);
+    assert.ok(paths.includes(first) && paths.includes(second), JSON.stringify(paths));
+  });
 });

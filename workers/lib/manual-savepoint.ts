@@ -59,7 +59,8 @@ export async function takeManualSavepoint(
       throw classify(err, `listing snapshots of ${ref(job)}`);
     });
     await remember(job, {
-      savepointNonce: (live.spec.job?.savepointTriggerNonce ?? 0) + 1,
+      // above both the spec's and the reconciled nonce: an equal value would never fire
+      savepointNonce: Math.max(live.spec.job?.savepointTriggerNonce ?? 0, reconciledNonce(live) ?? 0) + 1,
       savepointKnownSnapshots: snapshots.map((s) => s.metadata.name),
       savepointErrorBefore: operatorError(live),
     });
