@@ -271,3 +271,72 @@ describe('persistence and events', () => {
     assert.equal((events[0].involvedObject as { kind: string }).kind, 'FlinkDeployment');
   });
 });
+
+describe('user-created FlinkStateSnapshots', () => {
+  function createSnapshot(name: string, spec: Record<string, unknown>): void {
+    h.store.create('flinkstatesnapshots', {
+      apiVersion: 'flink.apache.org/v1beta1',
+      kind: 'FlinkStateSnapshot',
+      metadata: { name, namespace: NS },
+      spec,
+    });
+  }
+  function snapshotStatus(name: string) {
+    return h.store.get('flinkstatesnapshots', NS, name)?.status as
+      | { state?: string; path?: string; error?: string }
+      | undefined;
+  }
+
+  test('a savepoint snapshot of a running job goes IN_PROGRESS then COMPLETED with a path in storage', async () => {
+    create(h, deployment('user-sp'));
+    await waitSettled(h, 'user-sp', 'STABLE');
+    createSnapshot('user-sp-1', {
+      jobReference: { kind: 'FlinkDeployment', name: 'user-sp' },
+      savepoint: {},
+    });
+    const status = await waitFor('user-sp-1 COMPLETED', () =>
+      snapshotStatus('user-sp-1')?.state === 'COMPLETED' ? snapshotStatus('user-sp-1') : undefined,
+    );
+    assert.match(status!.path ?? '', /^s3:\/\/bucket\/savepoints\/savepoint-/);
+    assert.equal(h.sim.listStorage().find((e) => e.path === status!.path)?.kind, 'savepoint');
+    assert.equal(must(h, 'user-sp').status?.jobStatus?.state, 'RUNNING', 'not a restart');
+  });
+
+  test('a checkpoint snapshot lands in the job checkpoint list', async () => {
+    create(h, deployment('user-cp'));
+    await waitSettled(h, 'user-cp', 'STABLE');
+    createSnapshot('user-cp-1', {
+      jobReference: { kind: 'FlinkDeployment', name: 'user-cp' },
+      checkpoint: {},
+    });
+    const status = await waitFor('user-cp-1 COMPLETED', () =>
+      snapshotStatus('user-cp-1')?.state === 'COMPLETED' ? snapshotStatus('user-cp-1') : undefined,
+    );
+    assert.match(status!.path ?? '', /\/chk-\d+$/);
+  });
+
+  test('the savepoint fault fails it, an unknown deployment fails it, alreadyExists completes at once', async () => {
+    create(h, deployment('user-fail', { annotations: { 'sim.flinkops.io/savepoint': 'fail' } }));
+    await waitSettled(h, 'user-fail', 'STABLE');
+    createSnapshot('user-fail-1', {
+      jobReference: { kind: 'FlinkDeployment', name: 'user-fail' },
+      savepoint: {},
+    });
+    createSnapshot('user-missing-1', {
+      jobReference: { kind: 'FlinkDeployment', name: 'nope' },
+      savepoint: {},
+    });
+    createSnapshot('user-exists-1', {
+      jobReference: { kind: 'FlinkDeployment', name: 'user-fail' },
+      savepoint: { path: 's3://bucket/savepoints/savepoint-abcdef-000000000000', alreadyExists: true },
+    });
+    await waitFor('user-fail-1 FAILED', () => snapshotStatus('user-fail-1')?.state === 'FAILED');
+    await waitFor('user-missing-1 FAILED', () => snapshotStatus('user-missing-1')?.state === 'FAILED');
+    assert.match(snapshotStatus('user-missing-1')?.error ?? '', /not found/);
+    await waitFor('user-exists-1 COMPLETED', () => snapshotStatus('user-exists-1')?.state === 'COMPLETED');
+    assert.equal(
+      snapshotStatus('user-exists-1')?.path,
+      's3://bucket/savepoints/savepoint-abcdef-000000000000',
+    );
+  });
+});

@@ -13,6 +13,7 @@ import { type Faults, readFaults } from './faults.ts';
 import { reconcilePass } from './reconcile.ts';
 import { advance, type ClusterRuntime, newRuntime, truthOf } from './runtime.ts';
 import { isQuiet, nextDueAt } from './schedule.ts';
+import { type PendingSnapshot, SnapshotController } from './snapshot-controller.ts';
 import { initialStatus } from './status.ts';
 import { SnapshotStorage } from './storage.ts';
 
@@ -33,6 +34,7 @@ interface SavedState {
   simNow: number;
   runtimes: ClusterRuntime[];
   storage: StoredSnapshot[];
+  userSnapshots?: PendingSnapshot[];
 }
 
 export class OperatorSimulator implements SimTruth {
@@ -42,6 +44,8 @@ export class OperatorSimulator implements SimTruth {
   private readonly events: EventRecorder;
   private readonly runtimes = new Map<string, ClusterRuntime>();
   private readonly dirty = new Set<string>();
+  private readonly dirtySnapshots = new Set<string>();
+  private readonly snapshots: SnapshotController;
   private running = false;
   private applying = false;
   private soon: NodeJS.Immediate | null = null;
@@ -50,6 +54,14 @@ export class OperatorSimulator implements SimTruth {
   /** every FlinkDeployment's current resourceVersion, kept from change events so resyncs need not list */
   private readonly known = new Map<string, string>();
   private readonly onChange = (event: StoreEvent): void => {
+    if (event.resource === 'flinkstatesnapshots') {
+      if (this.applying || event.type === 'DELETED') return;
+      this.dirtySnapshots.add(
+        `${event.object.metadata.namespace ?? 'default'}/${event.object.metadata.name}`,
+      );
+      this.scheduleSoon();
+      return;
+    }
     if (event.resource !== 'flinkdeployments') return;
     const key = keyOf(event.object.metadata.namespace ?? 'default', event.object.metadata.name);
     if (event.type === 'DELETED') this.known.delete(key);
@@ -63,6 +75,17 @@ export class OperatorSimulator implements SimTruth {
     this.store = options.store;
     this.clock = new SimClock(options.speed ?? 1);
     this.events = new EventRecorder(options.store);
+    this.snapshots = new SnapshotController({
+      store: this.store,
+      storage: this.storage,
+      events: this.events,
+      clock: this.clock,
+      runtimeOf: (namespace, name) => {
+        const rt = this.runtimes.get(keyOf(namespace, name));
+        if (rt) advance(rt, this.clock.now(), this.storage, this.faultsOf(namespace, name));
+        return rt;
+      },
+    });
   }
 
   start(): void {
@@ -110,6 +133,7 @@ export class OperatorSimulator implements SimTruth {
       simNow: this.clock.now(),
       runtimes: [...this.runtimes.values()].map((rt) => structuredClone(rt)),
       storage: this.storage.list(),
+      userSnapshots: this.snapshots.saved(),
     };
     return saved;
   }
@@ -122,6 +146,7 @@ export class OperatorSimulator implements SimTruth {
     this.runtimes.clear();
     for (const rt of saved.runtimes) this.runtimes.set(keyOf(rt.namespace, rt.name), structuredClone(rt));
     this.storage.restore(saved.storage);
+    this.snapshots.restore(saved.userSnapshots);
     if (typeof saved.simNow === 'number') this.clock.resumeAt(saved.simNow);
     if (this.running) this.scheduleSoon(true);
   }
@@ -164,6 +189,7 @@ export class OperatorSimulator implements SimTruth {
       const keys = [...this.dirty];
       this.dirty.clear();
       for (const key of keys) this.passOne(key);
+      this.passSnapshots();
       this.scheduleWake();
     });
   }
@@ -179,7 +205,26 @@ export class OperatorSimulator implements SimTruth {
       keys.push(key);
     }
     for (const key of keys) this.passOne(key);
+    this.passSnapshots();
     this.scheduleWake();
+  }
+
+  /** user-created FlinkStateSnapshots: new ones, then whatever is due */
+  private passSnapshots(): void {
+    const keys = [...this.dirtySnapshots];
+    this.dirtySnapshots.clear();
+    this.applying = true;
+    try {
+      for (const key of keys) {
+        const [namespace, name] = key.split('/');
+        this.snapshots.reconcile(namespace, name);
+      }
+      this.snapshots.progress();
+    } catch (error) {
+      log.error({ err: error }, 'simulated snapshot controller pass failed');
+    } finally {
+      this.applying = false;
+    }
   }
 
   /** the wake-up timer: only deployments with something due */
@@ -190,6 +235,7 @@ export class OperatorSimulator implements SimTruth {
       if (rt.wakeAt != null && rt.wakeAt <= now + 1) due.push(key);
     }
     for (const key of due) this.passOne(key);
+    this.passSnapshots();
     this.scheduleWake();
   }
 
@@ -252,6 +298,8 @@ export class OperatorSimulator implements SimTruth {
     for (const rt of this.runtimes.values()) {
       if (rt.wakeAt != null && rt.wakeAt < earliest) earliest = rt.wakeAt;
     }
+    const snapshotDue = this.snapshots.nextDueAt();
+    if (snapshotDue !== null && snapshotDue < earliest) earliest = snapshotDue;
     if (this.wake) clearTimeout(this.wake);
     this.wake = null;
     if (earliest === Number.POSITIVE_INFINITY) return;

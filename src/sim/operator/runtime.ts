@@ -184,9 +184,13 @@ export function advance(rt: ClusterRuntime, now: number, storage: SnapshotStorag
 }
 
 function takeDueCheckpoints(rt: ClusterRuntime, now: number, storage: SnapshotStorage): void {
-  const job = rt.job;
   const interval = rt.checkpointInterval;
-  if (job?.state !== 'RUNNING' || interval === null || rt.nextCheckpointAt === null || !rt.checkpointsDir) {
+  if (
+    rt.job?.state !== 'RUNNING' ||
+    interval === null ||
+    rt.nextCheckpointAt === null ||
+    !rt.checkpointsDir
+  ) {
     return;
   }
   if (rt.nextCheckpointAt > now) return;
@@ -196,30 +200,43 @@ function takeDueCheckpoints(rt: ClusterRuntime, now: number, storage: SnapshotSt
   rt.nextCheckpointAt += skip * interval;
   rt.nextCheckpointId += skip;
   for (let i = skip; i < due; i++) {
-    const at = rt.nextCheckpointAt;
-    const record: CheckpointRecord = {
-      id: rt.nextCheckpointId,
-      path: checkpointPath(rt.checkpointsDir, job.jobId, rt.nextCheckpointId),
-      offset: offsetAt(rt, at),
-      at,
-    };
-    storage.add({
-      path: record.path,
-      kind: 'checkpoint',
-      namespace: rt.namespace,
-      name: rt.name,
-      offset: record.offset,
-      createdAt: new Date(Date.now() - 0).toISOString(),
-    });
-    rt.checkpoints.push(record);
-    rt.nextCheckpointId += 1;
+    addCheckpoint(rt, storage, rt.nextCheckpointAt);
     rt.nextCheckpointAt += interval;
   }
-  // Flink discards subsumed checkpoints beyond num-retained.
+}
+
+/** a completed checkpoint at simulated time `at`; Flink discards subsumed ones beyond num-retained */
+function addCheckpoint(rt: ClusterRuntime, storage: SnapshotStorage, at: number): CheckpointRecord {
+  const record: CheckpointRecord = {
+    id: rt.nextCheckpointId,
+    path: checkpointPath(rt.checkpointsDir ?? 'jobmanager://checkpoints', rt.job!.jobId, rt.nextCheckpointId),
+    offset: offsetAt(rt, at),
+    at,
+  };
+  storage.add({
+    path: record.path,
+    kind: 'checkpoint',
+    namespace: rt.namespace,
+    name: rt.name,
+    offset: record.offset,
+    createdAt: new Date().toISOString(),
+  });
+  rt.checkpoints.push(record);
+  rt.nextCheckpointId += 1;
   while (rt.checkpoints.length > rt.numRetained) {
     const dropped = rt.checkpoints.shift()!;
     storage.remove(dropped.path);
   }
+  return record;
+}
+
+/** a manually triggered checkpoint of the running job, now */
+export function takeCheckpointNow(
+  rt: ClusterRuntime,
+  storage: SnapshotStorage,
+  now: number,
+): CheckpointRecord {
+  return addCheckpoint(rt, storage, now);
 }
 
 export function latestCheckpoint(rt: ClusterRuntime): CheckpointRecord | undefined {
