@@ -1,7 +1,11 @@
 // What the embedded API server serves: one entry per resource, read from the operator's CRDs
 // (names, short names, printer columns, schema) so discovery and validation follow the real definitions.
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { childLogger } from '../../log.ts';
 import type { ResourceName } from '../store.ts';
 
 export interface PrinterColumn {
@@ -32,6 +36,9 @@ export const FLINK_GROUP = 'flink.apache.org';
 export const FLINK_VERSION = 'v1beta1';
 
 const CRD_DIR = new URL('../../manifests/crds/', import.meta.url);
+const CACHE_DIR =
+  process.env.FLINKOPS_CACHE_DIR ??
+  fileURLToPath(new URL('../../../node_modules/.cache/flinkops/', import.meta.url));
 
 interface CrdDocument {
   spec: {
@@ -47,8 +54,36 @@ interface CrdDocument {
   };
 }
 
+/**
+ * Parsing the 11,000-line FlinkDeployment CRD as YAML takes a second or more on a busy machine; its JSON form
+ * is cached on disk keyed by the text's hash, so later processes read it in milliseconds.
+ */
+function readCrd(file: string): CrdDocument {
+  const text = readFileSync(new URL(file, CRD_DIR), 'utf8');
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 20);
+  const cached = join(CACHE_DIR, `crd-${hash}.json`);
+  try {
+    return JSON.parse(readFileSync(cached, 'utf8')) as CrdDocument;
+  } catch {
+    // not cached yet (or unreadable): parse below
+  }
+  const crd = parse(text) as CrdDocument;
+  try {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    const temp = `${cached}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify(crd));
+    renameSync(temp, cached); // atomic: concurrent processes never read a half-written file
+  } catch (err) {
+    childLogger({ component: 'sim-api' }).warn(
+      { err, cacheDir: CACHE_DIR },
+      'could not cache the parsed CRD',
+    );
+  }
+  return crd;
+}
+
 function fromCrd(file: string, resource: ResourceName): ResourceDef {
-  const crd = parse(readFileSync(new URL(file, CRD_DIR), 'utf8')) as CrdDocument;
+  const crd = readCrd(file);
   const version = crd.spec.versions.find((v) => v.name === FLINK_VERSION);
   if (!version) throw new Error(`${file}: no ${FLINK_VERSION} version in the CRD`);
   return {
