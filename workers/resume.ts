@@ -113,7 +113,7 @@ export const resume: StepHandler = async (job: Job<StepJobData>, ctx: StepContex
     });
   } catch (err) {
     if (!(err instanceof StepFailure)) throw err;
-    const cause = `resume of ${ref(job)} failed: ${err.message}`;
+    const cause = `resume of ${ref(job)} failed: ${err.message.replace(`${ref(job)}: `, '')}`;
     if (ctx.config.rollback === 'auto') return rollBack(job, ctx, cause);
     throw fail(cause);
   }

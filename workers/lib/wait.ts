@@ -55,7 +55,7 @@ export async function waitForDeployment(
         signal: ctx.signal,
         onProgress: (message) => {
           // Only lines that say something new: the watch can fire often while nothing visible changes.
-          const line = `${ref(job)}: ${message}`;
+          const line = message.includes(ref(job)) ? message : `${ref(job)}: ${message}`;
           if (line === lastLine) return;
           lastLine = line;
           reported.push(ctx.log(line).catch(() => undefined));
