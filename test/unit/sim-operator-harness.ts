@@ -136,8 +136,9 @@ export async function waitSettled(
   h: SimHarness,
   name: string,
   state: 'STABLE' | 'SUSPENDED',
+  timeoutMs = 15_000,
 ): Promise<FlinkDeployment> {
-  await waitFor(`${name} ${state}`, () => settled(h, name, state));
+  await waitFor(`${name} ${state}`, () => settled(h, name, state), timeoutMs);
   return must(h, name);
 }
 

@@ -494,7 +494,7 @@ describe('transition table', () => {
 
 describe('transition table at a slower pace (job not yet RUNNING)', () => {
   test('row 8: savepoint mode while the job is not running waits without error (observedGeneration lags), then upgrades', async () => {
-    const slow = startSim(2);
+    const slow = startSim(1); // JM ready after 3 s real: ample margin to act while the job is not RUNNING
     try {
       create(slow, deployment('row8'));
       await slow.sim.reconcileNow();
@@ -506,7 +506,7 @@ describe('transition table at a slower pace (job not yet RUNNING)', () => {
       assert.equal(waiting.status?.jobStatus?.state, 'RECONCILING');
       assert.notEqual(waiting.status?.observedGeneration, generation);
       assert.equal(waiting.status?.error ?? null, null);
-      const fd = await waitSettled(slow, 'row8', 'STABLE');
+      const fd = await waitSettled(slow, 'row8', 'STABLE', 90_000);
       assert.equal(lastReconciled(fd).spec.image, 'flink:1.20.3');
     } finally {
       await slow.close();
@@ -514,7 +514,7 @@ describe('transition table at a slower pace (job not yet RUNNING)', () => {
   });
 
   test('row 8: with HA the not-running savepoint job falls back to last-state', async () => {
-    const slow = startSim(2);
+    const slow = startSim(1); // JM ready after 3 s real: ample margin to act while the job is not RUNNING
     try {
       create(slow, deployment('row8b', { config: HA }));
       await slow.sim.reconcileNow();
@@ -525,7 +525,7 @@ describe('transition table at a slower pace (job not yet RUNNING)', () => {
       const fd = must(slow, 'row8b');
       assert.equal(fd.status?.reconciliationStatus?.state, 'DEPLOYED');
       assert.equal(lastReconciled(fd).spec.image, 'flink:1.20.3');
-      await waitSettled(slow, 'row8b', 'STABLE');
+      await waitSettled(slow, 'row8b', 'STABLE', 90_000);
       assert.equal(slow.sim.getJob(NS, 'row8b')?.savepoints.length, 0, 'no savepoint was taken');
     } finally {
       await slow.close();
