@@ -21,12 +21,16 @@ export class TreeWalkError extends Error {
   }
 }
 
+/** Changed files between two commits; a null base lists every file of head (all added). */
 export async function diffCommits(
   reader: BlobReader,
-  baseCommit: string,
+  baseCommit: string | null,
   headCommit: string,
 ): Promise<ChangedFile[]> {
-  const [baseTree, headTree] = await Promise.all([treeOf(reader, baseCommit), treeOf(reader, headCommit)]);
+  const [baseTree, headTree] = await Promise.all([
+    baseCommit === null ? Promise.resolve(null) : treeOf(reader, baseCommit),
+    treeOf(reader, headCommit),
+  ]);
   const nullOid = '0'.repeat(headCommit.length);
   const out: ChangedFile[] = [];
   await walk(reader, baseTree, headTree, '', nullOid, out);

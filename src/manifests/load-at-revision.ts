@@ -1,7 +1,8 @@
 // All manifests of one revision (full read), and the lookup workers need: the target manifest of
 // namespace/name at a commit.
 import { BlobReader } from '../git/blob-reader.ts';
-import { listTree, resolveCommit } from '../git/read-revision.ts';
+import { resolveCommit } from '../git/read-revision.ts';
+import { diffCommits } from '../git/tree-diff.ts';
 import {
   type LoadedManifests,
   type ManifestSourceOptions,
@@ -23,14 +24,13 @@ export async function loadManifestsAtRevision(
   const reader = new BlobReader(repoDir);
   try {
     const commit = await resolveCommit(reader, revision);
-    const tree = await listTree(repoDir, commit);
-    const loaded = await readManifestFiles(
-      reader,
-      tree
-        .filter((f) => f.type === 'blob' || f.type === 'commit')
-        .map((f) => ({ ...f, size: f.size < 0 ? undefined : f.size })),
-      options,
-    );
+    // the tree is walked through the same cat-file process: one git process per load
+    const files = (await diffCommits(reader, null, commit)).map((f) => ({
+      path: f.path,
+      oid: f.headOid,
+      mode: f.headMode,
+    }));
+    const loaded = await readManifestFiles(reader, files, options);
     return { ...loaded, commit };
   } finally {
     reader.close();

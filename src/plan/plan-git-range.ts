@@ -4,7 +4,7 @@
 // are read, so an incremental plan costs O(changed files).
 import { BlobReader } from '../git/blob-reader.ts';
 import { ABSENT_MODE } from '../git/changed-files.ts';
-import { isEmptyRevision, listTree, NULL_SHA, resolveCommit } from '../git/read-revision.ts';
+import { isEmptyRevision, NULL_SHA, resolveCommit } from '../git/read-revision.ts';
 import { approvedDeletes } from '../git/trailers.ts';
 import { diffCommits } from '../git/tree-diff.ts';
 import {
@@ -53,9 +53,8 @@ export async function planGitRange(options: PlanGitRangeOptions): Promise<Plan> 
  * (found by walking both trees through the same cat-file process; see src/git/tree-diff.ts).
  */
 export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRangeManifests> {
-  const { repoDir } = options;
   const full = isEmptyRevision(options.base);
-  const reader = new BlobReader(repoDir);
+  const reader = new BlobReader(options.repoDir);
   try {
     const resolved = Promise.all([
       resolveCommit(reader, options.head),
@@ -64,10 +63,12 @@ export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRan
     const [head, base] = await resolved;
     const empty = await readManifestFiles(reader, [], options);
     if (base === null) {
-      const tree = await listTree(repoDir, head);
-      const files: GitFileRef[] = tree
-        .filter((f) => f.type === 'blob')
-        .map((f) => ({ path: f.path, oid: f.oid, mode: f.mode, size: f.size }));
+      // every file of head (sizes are asked from git only for the files the globs select)
+      const files: GitFileRef[] = (await diffCommits(reader, null, head)).map((f) => ({
+        path: f.path,
+        oid: f.headOid,
+        mode: f.headMode,
+      }));
       return { base, head, before: empty, after: await readManifestFiles(reader, files, options) };
     }
     if (base === head) return { base, head, before: empty, after: empty };
