@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   createRunningJob,
   enqueue,
+  eventually,
   flinkJob,
   jobTruth,
   letItRun,
@@ -187,5 +188,40 @@ describe('step workers', () => {
     assert.notEqual(second, first);
     const paths = (await storedSavepoints(env, 'team-a', 'audit')).map((s) => s.path);
     assert.ok(paths.includes(first) && paths.includes(second), JSON.stringify(paths));
+  });
+
+  it('re-running an applied create or upgrade changes nothing (no new generation, no restart)', async () => {
+    const manifest = flinkJob('team-a', 'rerun');
+    await createRunningJob(env, manifest);
+    const again = await enqueue(env, {
+      commit: env.commit('rerun: create again'),
+      transition: transitionOf('team-a', 'rerun', 'create', ['create']),
+      target: manifest,
+      previous: null,
+    });
+    assert.equal((await stepReaches(env, again.jobIds[0], 'completed')).returnvalue.skipped, true);
+    const target = flinkJob('team-a', 'rerun', { upgradeMode: 'stateless', image: 'flink:1.20.1' });
+    const first = await enqueue(env, {
+      commit: env.commit('rerun: stateless 1.20.1'),
+      transition: transitionOf('team-a', 'rerun', 'update', ['upgrade']),
+      target,
+      previous: manifest,
+    });
+    await stepReaches(env, first.jobIds[0], 'completed');
+    const settled = await eventually('the upgraded job to run', async () => {
+      const obj = await env.client.get('team-a', 'rerun');
+      return obj?.status?.lifecycleState === 'STABLE' ? obj : null;
+    });
+    const second = await enqueue(env, {
+      commit: env.commit('rerun: same again'),
+      transition: transitionOf('team-a', 'rerun', 'update', ['upgrade']),
+      target,
+      previous: manifest,
+    });
+    const rerun = await stepReaches(env, second.jobIds[0], 'completed');
+    assert.equal(rerun.returnvalue.skipped, true);
+    const live = await env.client.get('team-a', 'rerun');
+    assert.equal(live?.metadata.generation, settled.metadata.generation);
+    assert.equal(live?.status?.jobStatus?.jobId, settled.status?.jobStatus?.jobId, 'the job was restarted');
   });
 });
