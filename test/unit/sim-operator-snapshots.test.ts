@@ -90,7 +90,7 @@ describe('manual savepoints', () => {
       deployment('legacy-fail', {
         config: {
           'kubernetes.operator.snapshot.resource.enabled': 'false',
-          'kubernetes.operator.savepoint.trigger.grace-period': '20s',
+          'kubernetes.operator.savepoint.trigger.grace-period': '10 min',
         },
         annotations: { 'sim.flinkops.io/savepoint': 'fail' },
       }),
@@ -140,7 +140,7 @@ describe('rollback', () => {
     const config = {
       ...HA,
       'kubernetes.operator.deployment.rollback.enabled': 'true',
-      'kubernetes.operator.deployment.readiness.timeout': '30s',
+      'kubernetes.operator.deployment.readiness.timeout': '5 min',
     };
     create(h, deployment('rb', { upgradeMode: 'last-state', config }));
     await waitSettled(h, 'rb', 'STABLE');

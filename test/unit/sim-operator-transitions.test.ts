@@ -258,7 +258,7 @@ describe('transition table', () => {
         upgradeMode: 'last-state',
         config: {
           ...HA,
-          'execution.checkpointing.interval': '1 min',
+          'execution.checkpointing.interval': '1 h',
           'kubernetes.operator.job.upgrade.last-state.max.allowed.checkpoint.age': '10 s',
         },
       }),
