@@ -176,7 +176,8 @@ export class BlobReader {
       }
       // contents: header, <size> bytes, then a newline
       if (data.length < newline + 1 + size + 1) break;
-      const content = Buffer.from(data.subarray(newline + 1, newline + 1 + size));
+      // a view, not a copy: the chunk it points into is released once every blob in it is parsed
+      const content = data.subarray(newline + 1, newline + 1 + size);
       this.queue.shift();
       offset = newline + 1 + size + 1;
       pending.resolve({ oid, type, size, content });
