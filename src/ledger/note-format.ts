@@ -19,7 +19,8 @@ const STEPS = new Set(['savepoint', 'savepoint-suspend', 'guarded-delete', 'susp
 export function parseEntry(raw: unknown): LedgerEntry {
   const e = raw as Record<string, unknown>;
   for (const field of ['namespace', 'name', 'path', 'takenAt', 'commit', 'step'] as const) {
-    if (typeof e?.[field] !== 'string' || e[field] === '') throw new Error(`ledger entry without a string "${field}": ${JSON.stringify(raw)}`);
+    if (typeof e?.[field] !== 'string' || e[field] === '')
+      throw new Error(`ledger entry without a string "${field}": ${JSON.stringify(raw)}`);
   }
   if (!STEPS.has(e.step as string)) throw new Error(`ledger entry with unknown step "${String(e.step)}"`);
   return {
@@ -49,8 +50,13 @@ export function withEntry(note: LedgerNote | null, entry: LedgerEntry): LedgerNo
 /** Union of two versions of one commit's note (the first-seen copy of an entry wins), oldest first. */
 export function mergeNotes(local: LedgerNote, remote: LedgerNote): LedgerNote {
   const byKey = new Map<string, LedgerEntry>();
-  for (const e of [...local.entries, ...remote.entries]) if (!byKey.has(entryKey(e))) byKey.set(entryKey(e), e);
-  return { entries: [...byKey.values()].sort((a, b) => a.takenAt.localeCompare(b.takenAt) || entryKey(a).localeCompare(entryKey(b))) };
+  for (const e of [...local.entries, ...remote.entries])
+    if (!byKey.has(entryKey(e))) byKey.set(entryKey(e), e);
+  return {
+    entries: [...byKey.values()].sort(
+      (a, b) => a.takenAt.localeCompare(b.takenAt) || entryKey(a).localeCompare(entryKey(b)),
+    ),
+  };
 }
 
 /** Newest first (ties broken by path so the order is stable). */
