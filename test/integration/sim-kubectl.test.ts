@@ -204,6 +204,9 @@ describe('kubectl against flinkops sim', () => {
     const yamlOut = await ok(['get', 'flinkdep', 'wordcount', '-n', 'kubectl', '-o', 'yaml']);
     assert.match(yamlOut, /kind: FlinkDeployment/);
     assert.match(yamlOut, /lifecycleState: STABLE/);
+    const events = await ok(['get', 'events', '-n', 'kubectl']);
+    assert.match(events, /LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE/);
+    assert.match(events, /Normal\s+\w+\s+flinkdeployment\/wordcount/);
     const all = await ok(['get', 'flinkdep', '-A', '-l', 'app=wordcount', '-o', 'name']);
     assert.equal(all.trim(), 'flinkdeployment.flink.apache.org/wordcount');
   });

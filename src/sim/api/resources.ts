@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { childLogger } from '../../log.ts';
-import type { ResourceName } from '../store.ts';
+import type { KubeObject, ResourceName } from '../store.ts';
+import { humanAge } from './age.ts';
 
 export interface PrinterColumn {
   name: string;
@@ -15,6 +16,8 @@ export interface PrinterColumn {
   description?: string;
   priority?: number;
   format?: string;
+  /** for built-in kinds, whose columns the API server computes in code rather than from a JSONPath */
+  compute?: (object: KubeObject) => unknown;
 }
 
 export interface ResourceDef {
@@ -28,6 +31,8 @@ export interface ResourceDef {
   /** has a status subresource */
   status: boolean;
   printerColumns: PrinterColumn[];
+  /** built-in kinds print only their own columns (custom resources get Name first and Age last) */
+  ownColumnsOnly?: boolean;
   /** the CRD's openAPIV3Schema; undefined for core resources (not validated) */
   schema?: Record<string, unknown>;
 }
@@ -100,6 +105,41 @@ function fromCrd(file: string, resource: ResourceName): ResourceDef {
   };
 }
 
+const eventField = (o: KubeObject, field: string) => o[field] as string | undefined;
+const involved = (o: KubeObject) =>
+  (o.involvedObject ?? {}) as { kind?: string; name?: string; fieldPath?: string };
+
+/** The columns the API server prints for core/v1 events (kubectl get events). */
+const EVENT_COLUMNS: PrinterColumn[] = [
+  {
+    name: 'Last Seen',
+    type: 'string',
+    jsonPath: '.lastTimestamp',
+    compute: (o) =>
+      humanAge(eventField(o, 'lastTimestamp') ?? eventField(o, 'eventTime') ?? o.metadata.creationTimestamp),
+  },
+  { name: 'Type', type: 'string', jsonPath: '.type' },
+  { name: 'Reason', type: 'string', jsonPath: '.reason' },
+  {
+    name: 'Object',
+    type: 'string',
+    jsonPath: '.involvedObject.name',
+    compute: (o) => `${(involved(o).kind ?? '').toLowerCase()}/${involved(o).name ?? ''}`,
+  },
+  { name: 'Subobject', type: 'string', jsonPath: '.involvedObject.fieldPath', priority: 1 },
+  { name: 'Source', type: 'string', jsonPath: '.source.component', priority: 1 },
+  { name: 'Message', type: 'string', jsonPath: '.message' },
+  {
+    name: 'First Seen',
+    type: 'string',
+    jsonPath: '.firstTimestamp',
+    priority: 1,
+    compute: (o) => humanAge(eventField(o, 'firstTimestamp') ?? o.metadata.creationTimestamp),
+  },
+  { name: 'Count', type: 'string', jsonPath: '.count', priority: 1 },
+  { name: 'Name', type: 'string', jsonPath: '.metadata.name', priority: 1 },
+];
+
 let cached: ResourceDef[] | undefined;
 
 /** All served resources; the CRDs are parsed once per process (the FlinkDeployment one is ~11k lines). */
@@ -116,12 +156,8 @@ export function resourceDefs(): ResourceDef[] {
       shortNames: ['ev'],
       namespaced: true,
       status: false,
-      printerColumns: [
-        { name: 'Type', type: 'string', jsonPath: '.type' },
-        { name: 'Reason', type: 'string', jsonPath: '.reason' },
-        { name: 'Object', type: 'string', jsonPath: '.involvedObject.name' },
-        { name: 'Message', type: 'string', jsonPath: '.message' },
-      ],
+      ownColumnsOnly: true,
+      printerColumns: EVENT_COLUMNS,
     },
   ];
   return cached;

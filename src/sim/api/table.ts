@@ -1,7 +1,8 @@
 // Server-side printing (meta.k8s.io/v1 Table), as the API server does for custom resources: Name, the CRD's
 // additionalPrinterColumns, then Age. kubectl asks for it on `get` and `get -w`, and prints the cells as given.
 import type { KubeObject } from '../store.ts';
-import type { ResourceDef } from './resources.ts';
+import { humanAge } from './age.ts';
+import type { PrinterColumn, ResourceDef } from './resources.ts';
 
 export interface TableColumn {
   name: string;
@@ -43,17 +44,8 @@ export function evalJsonPath(object: unknown, path: string): unknown {
   return current;
 }
 
-/** The age the way kubectl prints it (HumanDuration, coarse). */
-export function humanAge(since: string | undefined, now = Date.now()): string {
-  if (!since) return '<unknown>';
-  const seconds = Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return `${minutes}m${seconds % 60 ? `${seconds % 60}s` : ''}`;
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours}h`;
-  return `${Math.floor(hours / 24)}d`;
+function cellFor(column: PrinterColumn, object: KubeObject): unknown {
+  return cellOf(column.compute ? column.compute(object) : evalJsonPath(object, column.jsonPath), column.type);
 }
 
 function cellOf(value: unknown, type: string): unknown {
@@ -63,6 +55,14 @@ function cellOf(value: unknown, type: string): unknown {
 }
 
 export function columnsOf(def: ResourceDef): TableColumn[] {
+  const own = def.printerColumns.map((c) => ({
+    name: c.name,
+    type: c.type,
+    format: c.format ?? '',
+    description: c.description ?? '',
+    priority: c.priority ?? 0,
+  }));
+  if (def.ownColumnsOnly) return own;
   return [
     {
       name: 'Name',
@@ -71,13 +71,7 @@ export function columnsOf(def: ResourceDef): TableColumn[] {
       description: 'Name must be unique within a namespace.',
       priority: 0,
     },
-    ...def.printerColumns.map((c) => ({
-      name: c.name,
-      type: c.type,
-      format: c.format ?? '',
-      description: c.description ?? '',
-      priority: c.priority ?? 0,
-    })),
+    ...own,
     { name: 'Age', type: 'date', format: '', description: 'CreationTimestamp of the object.', priority: 0 },
   ];
 }
@@ -98,11 +92,13 @@ export function toTable(
     metadata: options.resourceVersion ? { resourceVersion: options.resourceVersion } : {},
     columnDefinitions: options.noHeaders ? [] : columnsOf(def),
     rows: objects.map((object) => ({
-      cells: [
-        object.metadata.name,
-        ...def.printerColumns.map((c) => cellOf(evalJsonPath(object, c.jsonPath), c.type)),
-        humanAge(object.metadata.creationTimestamp),
-      ],
+      cells: def.ownColumnsOnly
+        ? def.printerColumns.map((c) => cellFor(c, object))
+        : [
+            object.metadata.name,
+            ...def.printerColumns.map((c) => cellFor(c, object)),
+            humanAge(object.metadata.creationTimestamp),
+          ],
       object: include === 'None' ? null : include === 'Object' ? object : partialMetadata(object),
     })),
   };
