@@ -109,8 +109,19 @@ export class OperatorSimulator implements SimTruth {
     this.resync = null;
   }
 
+  /** one full pass over every stored object now, quiet ones included (works without start()) */
   async reconcileNow(): Promise<void> {
-    this.passAll();
+    this.dirty.clear();
+    for (const object of this.store.list('flinkdeployments')) {
+      const key = keyOfObject(object);
+      this.known.set(key, object.metadata.resourceVersion ?? '');
+      this.passOne(key);
+    }
+    for (const snapshot of this.store.list('flinkstatesnapshots')) {
+      this.dirtySnapshots.add(`${snapshot.metadata.namespace ?? 'default'}/${snapshot.metadata.name}`);
+    }
+    this.passSnapshots();
+    this.scheduleWake();
   }
 
   getJob(namespace: string, name: string): JobTruth | undefined {
@@ -122,8 +133,12 @@ export class OperatorSimulator implements SimTruth {
 
   listStorage(): StoredSnapshot[] {
     const now = this.clock.now();
-    for (const rt of this.runtimes.values())
-      advance(rt, now, this.storage, this.faultsOf(rt.namespace, rt.name));
+    for (const rt of this.runtimes.values()) {
+      // only a live job adds files (checkpoints) by itself
+      if (rt.job?.state === 'RUNNING' || rt.job?.state === 'RECONCILING') {
+        advance(rt, now, this.storage, this.faultsOf(rt.namespace, rt.name));
+      }
+    }
     return this.storage.list();
   }
 
