@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { humanDuration } from '../../src/sim/api/age.ts';
 import { type EmbeddedCluster, startEmbeddedCluster } from '../../src/sim/cluster.ts';
 import { call, fdPath, flinkDeployment } from './sim-api-http.ts';
 
@@ -105,6 +106,22 @@ describe('discovery', () => {
     assert.equal(res.json.kind, 'Table');
     assert.deepEqual(res.json.rows[0].cells.slice(0, 3), ['printed', 'RUNNING', 'STABLE']);
     assert.match(res.json.rows[0].cells[3], /^\d+s$/);
+  });
+
+  it('prints ages as kubectl does', () => {
+    const s = 1000;
+    const cases: [number, string][] = [
+      [59 * s, '59s'],
+      [119 * s, '119s'],
+      [125 * s, '2m5s'],
+      [600 * s, '10m'],
+      [3 * 3600 * s + 120 * s, '3h2m'],
+      [10 * 3600 * s, '10h'],
+      [3 * 86400 * s + 3600 * s, '3d1h'],
+      [30 * 86400 * s, '30d'],
+      [3 * 365 * 86400 * s, '3y'],
+    ];
+    for (const [ms, text] of cases) assert.equal(humanDuration(ms), text, `${ms} ms`);
   });
 
   it('works with @kubernetes/client-node from the generated kubeconfig', async () => {
