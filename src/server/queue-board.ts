@@ -9,7 +9,6 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 
-type BoardArgs = Parameters<typeof createBullBoard>[0];
 
 export const QUEUE_UI_PREFIX = '/queues';
 
@@ -61,16 +60,13 @@ export async function queueBoard(app: FastifyInstance, options: QueueBoardOption
   const adapterOptions = {
     readOnlyMode: options.readOnly,
     allowRetries: !options.readOnly,
-    // hides Retry on completed jobs (read by BaseAdapter at runtime; missing from the 9.10.2 typings)
+    // hides Retry on completed jobs (read by BaseAdapter at runtime; missing from the 9.10.x typings)
     allowCompletedRetries: false,
     description: 'flinkops lifecycle steps: <namespace>/<name> <action> @<commit>',
   };
   createBullBoard({
     queues: options.queues.map((queue) => new BullMQAdapter(queue, adapterOptions)),
-    // @bull-board/fastify 9.10.1 pins its own @bull-board/api 9.10.1 while ours is 9.10.2: the two
-    // copies' private fields make the types disagree although the adapter is structurally the same
-    // (it never imports the api package at runtime). Pinning @bull-board/api to 9.10.1 removes this.
-    serverAdapter: serverAdapter as unknown as BoardArgs['serverAdapter'],
+    serverAdapter,
     options: { uiConfig: { boardTitle: 'flinkops' }, handlerHooks: refuseCompletedRetries(options.queues) },
   });
   await app.register(serverAdapter.registerPlugin(), { prefix: QUEUE_UI_PREFIX });
