@@ -120,6 +120,8 @@ const SIM_JOB = /^\/sim\/v1\/namespaces\/([^/]+)\/jobs\/([^/]+)$/;
 export class EmbeddedApiServer {
   readonly faults: FaultInjector;
   private readonly watches = new Set<ServerResponse>();
+  /** implicit namespaces are "created" when first seen (default: at start), so kubectl can show an age */
+  private readonly namespacesSeen = new Map<string, string>([['default', new Date().toISOString()]]);
   private server!: Server;
   private address!: AddressInfo;
 
@@ -265,6 +267,15 @@ export class EmbeddedApiServer {
     );
   }
 
+  private namespaceSeenAt(name: string): string {
+    let seen = this.namespacesSeen.get(name);
+    if (!seen) {
+      seen = new Date().toISOString();
+      this.namespacesSeen.set(name, seen);
+    }
+    return seen;
+  }
+
   /** Namespaces exist implicitly: `default` and every namespace that holds an object. */
   private namespaceReply(method: string, name: string | undefined): JsonReply {
     if (method !== 'GET')
@@ -278,7 +289,7 @@ export class EmbeddedApiServer {
     const toNamespace = (n: string) => ({
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name: n },
+      metadata: { name: n, creationTimestamp: this.namespaceSeenAt(n) },
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
     });
