@@ -87,7 +87,8 @@ describe('transition table', () => {
     const fd = must(h, 'row3');
     assert.equal(fd.status?.lifecycleState, 'CREATED');
     assert.equal(fd.status?.reconciliationStatus?.lastReconciledSpec, undefined);
-    assert.equal(h.sim.getJob(NS, 'row3')?.running ?? false, false);
+    assert.equal(h.sim.getJob(NS, 'row3'), undefined, 'no job was ever simulated');
+    assert.equal(h.sim.getJob(NS, 'never-created'), undefined);
     update(h, 'row3', (d) => {
       d.spec.job!.state = 'running';
     });

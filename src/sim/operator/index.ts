@@ -126,7 +126,7 @@ export class OperatorSimulator implements SimTruth {
 
   getJob(namespace: string, name: string): JobTruth | undefined {
     const rt = this.runtimes.get(keyOf(namespace, name));
-    if (!rt || rt.session) return undefined;
+    if (!rt || rt.session || !rt.everSubmitted) return undefined;
     advance(rt, this.clock.now(), this.storage, this.faultsOf(namespace, name));
     return truthOf(rt, this.clock.now());
   }
@@ -287,8 +287,15 @@ export class OperatorSimulator implements SimTruth {
     const key = keyOf(namespace, name);
     let rt = this.runtimes.get(key);
     if (!rt || rt.uid !== object.metadata.uid) {
-      // a new object of that name is a new deployment: no cluster, no state (files in storage stay)
+      // a new object of that name is a new deployment: no cluster, no state (files in storage stay);
+      // the name keeps its job truth until the new one submits a job
+      const previous = rt;
       rt = newRuntime(namespace, name, object.metadata.uid ?? null);
+      if (previous?.everSubmitted) {
+        rt.everSubmitted = true;
+        rt.offset = previous.offset;
+        rt.restoredFrom = previous.restoredFrom;
+      }
       this.runtimes.set(key, rt);
     }
     return {

@@ -98,6 +98,8 @@ export interface ClusterRuntime {
   wakeAt?: number | null;
   /** resourceVersion at which the deployment was last seen quiet (large resyncs skip it until it moves) */
   quietAtRv?: string | null;
+  /** a job was ever submitted under this name (before that there is no job truth to report) */
+  everSubmitted?: boolean;
 }
 
 export function newRuntime(namespace: string, name: string, uid: string | null): ClusterRuntime {
@@ -273,6 +275,7 @@ export function deployCluster(
     rt.ha = haEnabled(spec) ? { jobId: '00000000000000000000000000000000' } : null;
     return null;
   }
+  rt.everSubmitted = true;
   const previousJobId = rt.job?.jobId ?? rt.ha?.jobId;
   const jobId = request.keepJobId && previousJobId ? previousJobId : newJobId();
   let baseOffset = 0;
