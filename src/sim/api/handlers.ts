@@ -126,9 +126,21 @@ function generateName(prefix: string): string {
   return prefix + [...bytes].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
+function methodNotAllowed(): ApiError {
+  return new ApiError(
+    405,
+    'MethodNotAllowed',
+    'the server does not allow this method on the requested resource',
+  );
+}
+
+function notFoundFor(req: ResourceRequest): ApiError {
+  return fromStoreError(new StoreError('NotFound', ''), refOf(req));
+}
+
+/** Routes one request on a resource to its verb; every verb follows the API server's rules for CRs. */
 export function handleResource(ctx: HandlerContext, req: ResourceRequest, res: ServerResponse): JsonReply {
-  const { store, def } = { store: ctx.store, def: req.def };
-  if (req.subresource !== undefined && (req.subresource !== 'status' || !def.status)) {
+  if (req.subresource !== undefined && (req.subresource !== 'status' || !req.def.status)) {
     throw new ApiError(
       404,
       'NotFound',
@@ -138,179 +150,172 @@ export function handleResource(ctx: HandlerContext, req: ResourceRequest, res: S
   if (WRITE_METHODS.has(req.method) && ctx.faults.shouldConflict()) {
     throw conflict(refOf(req), 'injected conflict (sim.flinkops.io API fault)');
   }
-  const collection = req.name === undefined;
-  if (collection && req.namespace === undefined && req.method !== 'GET') {
-    throw new ApiError(
-      405,
-      'MethodNotAllowed',
-      `the server does not allow this method on the requested resource`,
-    );
+  if (req.name === undefined) {
+    if (req.method === 'GET') return listOrWatch(ctx, req, res);
+    if (req.method === 'POST' && req.namespace !== undefined)
+      return create(ctx, req, asObject(req, parseBody(req)));
+    throw methodNotAllowed();
   }
+  switch (req.method) {
+    case 'GET':
+      return getOne(ctx, req);
+    case 'PUT':
+      return update(ctx, req);
+    case 'PATCH':
+      return patch(ctx, req);
+    case 'DELETE':
+      if (req.subresource === undefined) return remove(ctx, req);
+  }
+  throw methodNotAllowed();
+}
 
-  if (collection && req.method === 'GET') {
-    const watch = req.query.get('watch');
-    if (watch === 'true' || watch === '1') {
-      const timeout = req.query.get('timeoutSeconds');
-      serveWatch(res, {
-        store,
-        def,
-        namespace: req.namespace,
-        labels: parseLabelSelector(req.query.get('labelSelector')),
-        labelSelected: Boolean(req.query.get('labelSelector')),
-        fields: parseFieldSelector(req.query.get('fieldSelector'), req.def.resource),
-        resourceVersion: req.query.get('resourceVersion') ?? undefined,
-        timeoutSeconds: timeout !== null && Number(timeout) >= 0 ? Number(timeout) : undefined,
-        allowBookmarks: req.query.get('allowWatchBookmarks') === 'true',
-        table: wantsTable(req.headers.accept),
-        includeObject: req.query.get('includeObject'),
-        drop: ctx.faults.shouldDropWatch(),
-        bookmarkIntervalMs: ctx.bookmarkIntervalMs,
-      });
-      ctx.onWatchStart?.(res);
-      return 'streaming';
+function listOrWatch(ctx: HandlerContext, req: ResourceRequest, res: ServerResponse): JsonReply {
+  const watch = req.query.get('watch');
+  if (watch !== 'true' && watch !== '1') {
+    return { code: 200, body: render(req, listOf(ctx, req), String(ctx.store.resourceVersion)) };
+  }
+  const timeout = req.query.get('timeoutSeconds');
+  serveWatch(res, {
+    store: ctx.store,
+    def: req.def,
+    namespace: req.namespace,
+    labels: parseLabelSelector(req.query.get('labelSelector')),
+    labelSelected: Boolean(req.query.get('labelSelector')),
+    fields: parseFieldSelector(req.query.get('fieldSelector'), req.def.resource),
+    resourceVersion: req.query.get('resourceVersion') ?? undefined,
+    timeoutSeconds: timeout !== null && Number(timeout) >= 0 ? Number(timeout) : undefined,
+    allowBookmarks: req.query.get('allowWatchBookmarks') === 'true',
+    table: wantsTable(req.headers.accept),
+    includeObject: req.query.get('includeObject'),
+    drop: ctx.faults.shouldDropWatch(),
+    bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+  });
+  ctx.onWatchStart?.(res);
+  return 'streaming';
+}
+
+/** POST, and server-side apply of an object that does not exist yet. */
+function create(ctx: HandlerContext, req: ResourceRequest, object: KubeObject): JsonReply {
+  const { def } = req;
+  const meta = object.metadata;
+  if (!meta.name && typeof meta.generateName === 'string' && meta.generateName) {
+    meta.name = generateName(meta.generateName);
+  }
+  for (const field of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp']) {
+    delete meta[field];
+  }
+  if (def.status) delete object.status; // with a status subresource, create ignores the status
+  const warnings = prune(req, object);
+  validateObject(def, object);
+  if (req.query.has('dryRun')) {
+    if (ctx.store.get(def.resource, req.namespace!, meta.name)) {
+      throw fromStoreError(new StoreError('AlreadyExists', ''), refOf(req, meta.name));
     }
-    const rv = String(store.resourceVersion);
-    return { code: 200, body: render(req, listOf(ctx, req), rv) };
+    return { code: 201, body: object, warnings };
   }
+  return {
+    code: 201,
+    body: mapStoreErrors(req, meta.name, () => ctx.store.create(def.resource, object)),
+    warnings,
+  };
+}
 
-  if (collection && req.method === 'POST') {
-    const object = asObject(req, parseBody(req));
-    const meta = object.metadata;
-    if (!meta.name && typeof meta.generateName === 'string' && meta.generateName)
-      meta.name = generateName(meta.generateName);
-    for (const field of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp'])
-      delete meta[field];
-    if (def.status) delete object.status; // with a status subresource, create ignores the status
-    const warnings = prune(req, object);
-    validateObject(def, object);
-    if (req.query.has('dryRun')) {
-      if (store.get(def.resource, req.namespace!, meta.name))
-        throw fromStoreError(new StoreError('AlreadyExists', ''), refOf(req, meta.name));
-      return { code: 201, body: object, warnings };
-    }
-    return {
-      code: 201,
-      body: mapStoreErrors(req, meta.name, () => store.create(def.resource, object)),
-      warnings,
-    };
-  }
+function getOne(ctx: HandlerContext, req: ResourceRequest): JsonReply {
+  const object = ctx.store.get(req.def.resource, req.namespace!, req.name!);
+  if (!object) throw notFoundFor(req);
+  return { code: 200, body: render(req, object, object.metadata.resourceVersion ?? '') };
+}
 
-  if (collection)
-    throw new ApiError(
-      405,
-      'MethodNotAllowed',
-      'the server does not allow this method on the requested resource',
-    );
-  const name = req.name!;
-  const namespace = req.namespace!;
+/** Validates and stores the new state of an existing object, through the status subresource or not. */
+function replace(
+  ctx: HandlerContext,
+  req: ResourceRequest,
+  current: KubeObject,
+  next: KubeObject,
+): JsonReply {
   const isStatus = req.subresource === 'status';
-
-  if (req.method === 'GET') {
-    const object = store.get(def.resource, namespace, name);
-    if (!object) throw fromStoreError(new StoreError('NotFound', ''), refOf(req));
-    return { code: 200, body: render(req, object, object.metadata.resourceVersion ?? '') };
-  }
-
-  if (req.method === 'PUT') {
-    const object = asObject(req, parseBody(req));
-    if (object.metadata.name !== undefined && object.metadata.name !== name) {
-      throw badRequest(
-        `the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`,
-      );
-    }
-    object.metadata.name = name;
-    if (!object.metadata.resourceVersion) {
-      // custom resources never allow unconditional updates
-      throw invalid(refOf(req), [
-        {
-          reason: 'FieldValueInvalid',
-          message: 'Invalid value: 0x0: must be specified for an update',
-          field: 'metadata.resourceVersion',
-        },
-      ]);
-    }
-    const current = store.get(def.resource, namespace, name);
-    if (!current) throw fromStoreError(new StoreError('NotFound', ''), refOf(req));
-    const warnings = prune(req, object);
-    validateObject(
-      def,
-      isStatus ? { ...current, status: object.status } : { ...object, status: current.status },
-    );
-    if (req.query.has('dryRun')) return { code: 200, body: object, warnings };
-    return {
-      code: 200,
-      warnings,
-      body: mapStoreErrors(req, name, () =>
-        store.replace(def.resource, object, isStatus ? { subresource: 'status' } : {}),
-      ),
-    };
-  }
-
-  if (req.method === 'PATCH') {
-    const type = patchTypeOf(req.headers['content-type']);
-    const current = store.get(def.resource, namespace, name);
-    if (!current) {
-      if (type !== 'apply' || isStatus) throw fromStoreError(new StoreError('NotFound', ''), refOf(req));
-      // server-side apply of a new object is a create
-      const object = asObject(
-        req,
-        applyPatch('apply', { metadata: {} } as KubeObject, req.body) as Record<string, unknown>,
-      );
-      object.metadata.name = name;
-      if (def.status) delete object.status;
-      const warnings = prune(req, object);
-      validateObject(def, object);
-      return {
-        code: 201,
-        body: mapStoreErrors(req, name, () => store.create(def.resource, object)),
-        warnings,
-      };
-    }
-    const patched = applyPatch(type, current, req.body);
-    patched.metadata = { ...(patched.metadata ?? {}), name, namespace };
-    patched.apiVersion = current.apiVersion;
-    patched.kind = current.kind;
-    const warnings = prune(req, patched);
-    validateObject(
-      def,
-      isStatus ? { ...current, status: patched.status } : { ...patched, status: current.status },
-    );
-    if (req.query.has('dryRun')) return { code: 200, body: patched, warnings };
-    return {
-      code: 200,
-      warnings,
-      body: mapStoreErrors(req, name, () =>
-        store.replace(def.resource, patched, isStatus ? { subresource: 'status' } : {}),
-      ),
-    };
-  }
-
-  if (req.method === 'DELETE' && !isStatus) {
-    const current = store.get(def.resource, namespace, name);
-    if (!current) throw fromStoreError(new StoreError('NotFound', ''), refOf(req));
-    if (req.body.trim()) {
-      const options = parseBody(req) as { preconditions?: { uid?: string; resourceVersion?: string } };
-      const pre = options.preconditions ?? {};
-      if (pre.uid && pre.uid !== current.metadata.uid) {
-        throw conflict(
-          refOf(req),
-          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
-        );
-      }
-      if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-        throw conflict(
-          refOf(req),
-          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
-        );
-      }
-    }
-    if (req.query.has('dryRun')) return { code: 200, body: current };
-    return { code: 200, body: mapStoreErrors(req, name, () => store.delete(def.resource, namespace, name)) };
-  }
-
-  throw new ApiError(
-    405,
-    'MethodNotAllowed',
-    'the server does not allow this method on the requested resource',
+  const warnings = prune(req, next);
+  validateObject(
+    req.def,
+    isStatus ? { ...current, status: next.status } : { ...next, status: current.status },
   );
+  if (req.query.has('dryRun')) return { code: 200, body: next, warnings };
+  return {
+    code: 200,
+    warnings,
+    body: mapStoreErrors(req, req.name, () =>
+      ctx.store.replace(req.def.resource, next, isStatus ? { subresource: 'status' } : {}),
+    ),
+  };
+}
+
+function update(ctx: HandlerContext, req: ResourceRequest): JsonReply {
+  const name = req.name!;
+  const object = asObject(req, parseBody(req));
+  if (object.metadata.name !== undefined && object.metadata.name !== name) {
+    throw badRequest(
+      `the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`,
+    );
+  }
+  object.metadata.name = name;
+  if (!object.metadata.resourceVersion) {
+    // custom resources never allow unconditional updates
+    throw invalid(refOf(req), [
+      {
+        reason: 'FieldValueInvalid',
+        message: 'Invalid value: 0x0: must be specified for an update',
+        field: 'metadata.resourceVersion',
+      },
+    ]);
+  }
+  const current = ctx.store.get(req.def.resource, req.namespace!, name);
+  if (!current) throw notFoundFor(req);
+  return replace(ctx, req, current, object);
+}
+
+function patch(ctx: HandlerContext, req: ResourceRequest): JsonReply {
+  const type = patchTypeOf(req.headers['content-type']);
+  const current = ctx.store.get(req.def.resource, req.namespace!, req.name!);
+  if (!current) {
+    if (type !== 'apply' || req.subresource !== undefined) throw notFoundFor(req);
+    // server-side apply of a new object is a create
+    const object = asObject(
+      req,
+      applyPatch('apply', { metadata: {} } as KubeObject, req.body) as Record<string, unknown>,
+    );
+    object.metadata.name = req.name!;
+    return create(ctx, req, object);
+  }
+  const patched = applyPatch(type, current, req.body);
+  patched.metadata = { ...(patched.metadata ?? {}), name: req.name!, namespace: req.namespace! };
+  patched.apiVersion = current.apiVersion;
+  patched.kind = current.kind;
+  return replace(ctx, req, current, patched);
+}
+
+function remove(ctx: HandlerContext, req: ResourceRequest): JsonReply {
+  const { def } = req;
+  const current = ctx.store.get(def.resource, req.namespace!, req.name!);
+  if (!current) throw notFoundFor(req);
+  if (req.body.trim()) {
+    const options = parseBody(req) as { preconditions?: { uid?: string; resourceVersion?: string } };
+    const pre = options.preconditions ?? {};
+    if (pre.uid && pre.uid !== current.metadata.uid) {
+      throw conflict(
+        refOf(req),
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+      );
+    }
+    if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+      throw conflict(
+        refOf(req),
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+      );
+    }
+  }
+  if (req.query.has('dryRun')) return { code: 200, body: current };
+  return {
+    code: 200,
+    body: mapStoreErrors(req, req.name, () => ctx.store.delete(def.resource, req.namespace!, req.name!)),
+  };
 }
