@@ -16,8 +16,8 @@ import {
 } from '../../src/queue/flow.ts';
 import type { StepHandler, StepHandlers } from '../../src/queue/step-handler.ts';
 import { startStepWorkers } from '../../src/queue/worker-host.ts';
-import { TestRedis } from '../helpers/redis-server.ts';
-import { manifest, transition } from '../integration/queue-fixtures.ts';
+import type { TestRedis } from '../helpers/redis-server.ts';
+import { manifest, startOwnRedis, transition } from '../integration/queue-fixtures.ts';
 
 const CONCURRENCY = 32;
 // transitions enqueued concurrently (the poller enqueues a whole plan at once)
@@ -182,7 +182,7 @@ const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
-  const redis = await TestRedis.start();
+  const redis = await startOwnRedis();
   // the test helper fsyncs every write; production Redis runs appendfsync everysec (BullMQ's advice)
   const fsync = process.env.BENCH_APPENDFSYNC ?? 'everysec';
   const admin = connectRedis(redis.url);

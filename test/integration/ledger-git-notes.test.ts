@@ -10,8 +10,9 @@ import { GitLedger } from '../../src/ledger/git-ledger.ts';
 import type { LedgerEntry } from '../../src/ledger/types.ts';
 import { connectRedis } from '../../src/queue/connection.ts';
 import { git, TestRepo } from '../helpers/git-repo.ts';
-import { TestRedis } from '../helpers/redis-server.ts';
+import type { TestRedis } from '../helpers/redis-server.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
+import { startOwnRedis } from './queue-fixtures.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -58,7 +59,7 @@ describe('the savepoint ledger in git notes', () => {
   let ledger: GitLedger;
 
   before(async () => {
-    server = await TestRedis.start();
+    server = await startOwnRedis();
     redis = connectRedis(server.url);
     tmp = makeTempDir('flinkops-ledger-');
     remoteDir = join(tmp.dir, 'remote.git');

@@ -7,8 +7,15 @@ import type { Redis } from 'ioredis';
 import { connectRedis } from '../../src/queue/connection.ts';
 import { enqueueTransition } from '../../src/queue/enqueue.ts';
 import { TransitionQueue } from '../../src/queue/transition-queue.ts';
-import { TestRedis } from '../helpers/redis-server.ts';
-import { sha, spawnWorker, upgradeInput, type WorkerProcess, waitUntil } from './queue-fixtures.ts';
+import type { TestRedis } from '../helpers/redis-server.ts';
+import {
+  sha,
+  spawnWorker,
+  startOwnRedis,
+  upgradeInput,
+  type WorkerProcess,
+  waitUntil,
+} from './queue-fixtures.ts';
 import { readRecords } from './queue-test-handlers.ts';
 
 // fast crash detection: a dead worker's lock expires after 2 s, checked every second
@@ -21,7 +28,7 @@ describe('flows survive crashes', () => {
   const workers: WorkerProcess[] = [];
 
   before(async () => {
-    server = await TestRedis.start();
+    server = await startOwnRedis();
     redis = connectRedis(server.url);
     redis.on('error', () => {});
     queue = new TransitionQueue({ redisUrl: server.url });

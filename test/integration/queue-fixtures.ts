@@ -1,9 +1,12 @@
 // Shared builders and bounded waits for the queue tests.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, realpathSync as realpath } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import type { FlinkDeployment } from '../../src/manifests/types.ts';
 import type { StepAction, Transition } from '../../src/plan/types.ts';
 import type { TransitionJobInput } from '../../src/queue/flow.ts';
+import { TestRedis } from '../helpers/redis-server.ts';
 
 export function sha(n: number): string {
   return `${n.toString(16).padStart(6, '0')}${'c0ffee'.repeat(6)}`.slice(0, 40);
@@ -135,4 +138,34 @@ export async function spawnWorker(
     clearTimeout(timer);
   };
   return { child, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
+}
+
+/**
+ * A private redis-server that is really ours: TestRedis picks a free port and then spawns, so under
+ * many parallel tests another test's server can take the port in between, and the readiness probe
+ * then talks to THAT server. Checking `CONFIG GET dir` against our data dir catches it; we retry.
+ */
+export async function startOwnRedis(): Promise<TestRedis> {
+  for (let attempt = 1; ; attempt++) {
+    const server = await TestRedis.start();
+    const probe = new Redis({
+      host: '127.0.0.1',
+      port: server.port,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
+    probe.on('error', () => {});
+    let dir = '';
+    try {
+      dir = ((await probe.config('GET', 'dir')) as string[])[1] ?? '';
+    } catch {
+      // unreachable: treated as not ours
+    } finally {
+      probe.disconnect();
+    }
+    if (dir && existsSync(dir) && realpath(dir) === realpath(server.dir)) return server;
+    await server.stop();
+    if (attempt >= 5)
+      throw new Error(`port ${server.port} answered with another redis-server (dir ${dir}) ${attempt} times`);
+  }
 }

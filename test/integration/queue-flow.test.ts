@@ -6,8 +6,8 @@ import { connectRedis } from '../../src/queue/connection.ts';
 import { enqueuePlan, enqueueTransition } from '../../src/queue/enqueue.ts';
 import { TransitionEvents } from '../../src/queue/events.ts';
 import { type StepWorkers, startStepWorkers } from '../../src/queue/worker-host.ts';
-import { TestRedis } from '../helpers/redis-server.ts';
-import { sha, transition, upgradeInput, waitUntil } from './queue-fixtures.ts';
+import type { TestRedis } from '../helpers/redis-server.ts';
+import { sha, startOwnRedis, transition, upgradeInput, waitUntil } from './queue-fixtures.ts';
 import { failKey, readRecords, recordingHandlers, transientKey } from './queue-test-handlers.ts';
 
 describe('transitions as BullMQ flows', () => {
@@ -19,7 +19,7 @@ describe('transitions as BullMQ flows', () => {
   const seen: string[] = [];
 
   before(async () => {
-    server = await TestRedis.start();
+    server = await startOwnRedis();
     redis = connectRedis(server.url);
     handlers = recordingHandlers(server.url);
     for (const e of [

@@ -7,8 +7,8 @@ import { connectRedis } from '../../src/queue/connection.ts';
 import { enqueueTransition } from '../../src/queue/enqueue.ts';
 import { TransitionQueue } from '../../src/queue/transition-queue.ts';
 import { type StepWorkers, startStepWorkers } from '../../src/queue/worker-host.ts';
-import { TestRedis } from '../helpers/redis-server.ts';
-import { sha, upgradeInput, waitUntil } from './queue-fixtures.ts';
+import type { TestRedis } from '../helpers/redis-server.ts';
+import { sha, startOwnRedis, upgradeInput, waitUntil } from './queue-fixtures.ts';
 import { readRecords, recordingHandlers } from './queue-test-handlers.ts';
 
 describe('queue recovery sweep', () => {
@@ -19,7 +19,7 @@ describe('queue recovery sweep', () => {
   let host: StepWorkers | null = null;
 
   before(async () => {
-    server = await TestRedis.start();
+    server = await startOwnRedis();
     redis = connectRedis(server.url);
     producer = new TransitionQueue({ redisUrl: server.url });
     handlers = recordingHandlers(server.url);

@@ -9,8 +9,8 @@ import { connectRedis } from '../../src/queue/connection.ts';
 import { enqueueTransition } from '../../src/queue/enqueue.ts';
 import { type StepWorkers, startStepWorkers } from '../../src/queue/worker-host.ts';
 import { freePort } from '../helpers/ports.ts';
-import { TestRedis } from '../helpers/redis-server.ts';
-import { sha, upgradeInput, waitUntil } from './queue-fixtures.ts';
+import type { TestRedis } from '../helpers/redis-server.ts';
+import { sha, startOwnRedis, upgradeInput, waitUntil } from './queue-fixtures.ts';
 import { readRecords, recordingHandlers, transientKey } from './queue-test-handlers.ts';
 
 const run = promisify(execFile);
@@ -36,7 +36,7 @@ describe('flinkops retry', () => {
   let handlers: ReturnType<typeof recordingHandlers>;
 
   before(async () => {
-    server = await TestRedis.start();
+    server = await startOwnRedis();
     redis = connectRedis(server.url);
     handlers = recordingHandlers(server.url);
     host = await startStepWorkers({ redisUrl: server.url, handlers, policy: { attempts: 2, backoffMs: 20 } });

@@ -6,8 +6,15 @@ import type { Redis } from 'ioredis';
 import { connectRedis } from '../../src/queue/connection.ts';
 import { enqueueTransition } from '../../src/queue/enqueue.ts';
 import { TransitionQueue } from '../../src/queue/transition-queue.ts';
-import { TestRedis } from '../helpers/redis-server.ts';
-import { sha, spawnWorker, upgradeInput, type WorkerProcess, waitUntil } from './queue-fixtures.ts';
+import type { TestRedis } from '../helpers/redis-server.ts';
+import {
+  sha,
+  spawnWorker,
+  startOwnRedis,
+  upgradeInput,
+  type WorkerProcess,
+  waitUntil,
+} from './queue-fixtures.ts';
 import { readRecords, type StepRecord } from './queue-test-handlers.ts';
 
 const DEPLOYMENTS = 100;
@@ -19,7 +26,7 @@ describe('per-deployment serialization across worker processes', () => {
   const workers: WorkerProcess[] = [];
 
   before(async () => {
-    server = await TestRedis.start();
+    server = await startOwnRedis();
     redis = connectRedis(server.url);
     queue = new TransitionQueue({ redisUrl: server.url });
     const spawned = await Promise.all(
