@@ -183,7 +183,8 @@ function listOrWatch(ctx: HandlerContext, req: ResourceRequest, res: ServerRespo
     labelSelected: Boolean(req.query.get('labelSelector')),
     fields: parseFieldSelector(req.query.get('fieldSelector'), req.def.resource),
     resourceVersion: req.query.get('resourceVersion') ?? undefined,
-    timeoutSeconds: timeout !== null && Number(timeout) >= 0 ? Number(timeout) : undefined,
+    // 0 or absent means the server default, as on a real API server
+    timeoutSeconds: timeout !== null && Number(timeout) > 0 ? Number(timeout) : undefined,
     allowBookmarks: req.query.get('allowWatchBookmarks') === 'true',
     table: wantsTable(req.headers.accept),
     includeObject: req.query.get('includeObject'),
