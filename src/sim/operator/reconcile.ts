@@ -170,6 +170,6 @@ function otherChanges(ctx: PassContext, spec: FlinkDeploymentSpec): void {
     js.jobId = jobId ?? undefined;
     js.state = 'RECONCILING';
     ctx.status.jobManagerDeploymentStatus = rt.jm;
-    ctx.status.error = null;
+    if (!ctx.invalid) ctx.status.error = null;
   }
 }

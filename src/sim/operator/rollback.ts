@@ -64,7 +64,7 @@ export function rollBack(ctx: PassContext): void {
     js.updateTime = String(ctx.rt.job!.updateTime);
   }
   ctx.status.jobManagerDeploymentStatus = ctx.rt.jm;
-  ctx.status.error = null;
+  if (!ctx.invalid) ctx.status.error = null;
   rec.state = 'ROLLED_BACK';
   rec.reconciliationTimestamp = Date.now();
   ctx.rt.reconciledAt = ctx.now;
