@@ -32,6 +32,8 @@ export class SimClock {
 /** simulated durations of the things a Flink cluster does slowly (human pace at speed 1) */
 export const SIM_DURATIONS = {
   jobManagerDeploy: 3_000,
+  /** JM pod up but its REST endpoint not answering yet: DEPLOYED_NOT_READY for this long */
+  jobManagerRestReady: 1_000,
   jobStart: 2_000,
   savepoint: 2_000,
   /** the operator's reconcile interval (Helm default 15 s): periodic passes and retries */

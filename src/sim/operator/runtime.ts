@@ -160,10 +160,11 @@ export function isRunning(rt: ClusterRuntime): boolean {
 
 /** Bring the cluster up to simulated time `now`: JM readiness, job start, periodic checkpoints. */
 export function advance(rt: ClusterRuntime, now: number, storage: SnapshotStorage, faults: Faults): void {
+  if (rt.jm === 'DEPLOYING' && rt.jmReadyAt !== null && rt.jmReadyAt <= now) rt.jm = 'DEPLOYED_NOT_READY';
   if (
-    (rt.jm === 'DEPLOYING' || rt.jm === 'DEPLOYED_NOT_READY') &&
+    rt.jm === 'DEPLOYED_NOT_READY' &&
     rt.jmReadyAt !== null &&
-    rt.jmReadyAt <= now
+    rt.jmReadyAt + SIM_DURATIONS.jobManagerRestReady <= now
   ) {
     rt.jm = 'READY';
   }

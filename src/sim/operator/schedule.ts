@@ -12,7 +12,10 @@ export function nextDueAt(rt: ClusterRuntime, fd: FlinkDeployment): number | nul
   const consider = (at: number | null | undefined): void => {
     if (at !== null && at !== undefined && at < earliest) earliest = at;
   };
-  if (rt.jm === 'DEPLOYING' || rt.jm === 'DEPLOYED_NOT_READY') consider(rt.jmReadyAt);
+  if (rt.jm === 'DEPLOYING') consider(rt.jmReadyAt);
+  if (rt.jm === 'DEPLOYED_NOT_READY' && rt.jmReadyAt !== null) {
+    consider(rt.jmReadyAt + SIM_DURATIONS.jobManagerRestReady);
+  }
   if (rt.job?.state === 'RECONCILING') consider(rt.job.startsAt);
   if (rt.job?.state === 'FAILED' && rt.job.failedSeenAt != null) {
     consider(rt.job.failedSeenAt + SIM_DURATIONS.reconcileInterval);
