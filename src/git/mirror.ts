@@ -80,14 +80,15 @@ export class RepoMirror {
     const { branch } = this.options;
     const refspecs = [`+refs/heads/${branch}:refs/heads/${branch}`];
     for (const pattern of this.options.extraRefPatterns ?? []) refspecs.push(`+${pattern}:${pattern}`);
+    // the hot path of every poll and webhook: git directly, without simple-git's per-task overhead
     try {
-      await this.repoGit().raw(['fetch', '--quiet', '--prune', '--no-tags', 'origin', ...refspecs]);
+      await this.run(['fetch', '--quiet', '--prune', '--no-tags', 'origin', ...refspecs]);
+      return (await this.run(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`])).trim();
     } catch (err) {
       throw new GitFetchError(
         `cannot fetch ${this.displaySource} ${branch}: ${scrub(errorText(err), this.options.token)}`,
       );
     }
-    return this.revParse(`refs/heads/${branch}`);
   }
 
   async revParse(rev: string): Promise<string> {
@@ -101,6 +102,17 @@ export class RepoMirror {
 
   async commitExists(sha: string): Promise<boolean> {
     return (await this.exitCode(['cat-file', '-e', `${sha}^{commit}`])) === 0;
+  }
+
+  private run(args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        'git',
+        args,
+        { cwd: this.dir, env: this.env(), timeout: this.options.timeoutMs ?? 120_000, maxBuffer: 16 << 20 },
+        (err, stdout, stderr) => (err ? reject(new Error(stderr.trim() || err.message)) : resolve(stdout)),
+      );
+    });
   }
 
   /** simple-git resolves a failing command that printed nothing on stderr, so yes/no questions use the exit code. */

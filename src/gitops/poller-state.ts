@@ -54,7 +54,19 @@ export class PollerState {
   }
 
   /** Read-modify-write of one deployment's record (WATCH/MULTI so concurrent writers do not clobber). */
-  async updateDeployment(
+  /** WATCH belongs to a connection: this process' updates take turns, other processes are caught by WATCH */
+  private updating: Promise<unknown> = Promise.resolve();
+
+  updateDeployment(
+    key: string,
+    mutate: (current: DeploymentRecord) => DeploymentRecord | null,
+  ): Promise<void> {
+    const run = this.updating.then(() => this.updateDeploymentNow(key, mutate));
+    this.updating = run.catch(() => undefined);
+    return run;
+  }
+
+  private async updateDeploymentNow(
     key: string,
     mutate: (current: DeploymentRecord) => DeploymentRecord | null,
   ): Promise<void> {

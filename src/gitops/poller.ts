@@ -21,7 +21,7 @@ import { planTransition } from '../plan/plan-transition.ts';
 import type { LedgerSavepoint, Transition } from '../plan/types.ts';
 import type { EnqueueResult, TransitionQueue } from '../queue/transition-queue.ts';
 import { transitionStatus } from '../status/describe.ts';
-import type { StatusReporter } from '../status/types.ts';
+import type { StatusReporter, StatusUpdate } from '../status/types.ts';
 import { liveView } from './live-view.ts';
 import type { DeploymentRecord, PollerState } from './poller-state.ts';
 import { type PrPlanResult, planPullRequests } from './pr-plans.ts';
@@ -58,6 +58,8 @@ export interface PollOutcome {
   /** deployments found already in step with head */
   inSync: string[];
   errors: ManifestError[];
+  /** settles when this poll's commit statuses are written (pollOnce returns before that) */
+  statusesWritten: Promise<void>;
   /** pull-request heads planned in this poll (status flinkops/plan) */
   pullRequests?: PrPlanResult[];
 }
@@ -77,7 +79,16 @@ interface Candidate {
 }
 
 export class Poller {
+  /** status writes of the current poll: they run while later deployments are planned and enqueued */
+  private reports: (() => Promise<void>)[] = [];
+
   constructor(private readonly options: PollerOptions) {}
+
+  /** Queues a status write; every write is stamped now, so a later step status is never overwritten by it. */
+  private report(commit: string, update: StatusUpdate): void {
+    const stamped = { ...update, updatedAt: update.updatedAt ?? new Date().toISOString() };
+    this.reports.push(() => this.options.reporter.report(commit, stamped));
+  }
 
   private get sourceOptions() {
     return {
@@ -89,18 +100,23 @@ export class Poller {
   /** One poll: fetch, plan, enqueue, report. Throws on fetch failure (the caller backs off). */
   async pollOnce(): Promise<PollOutcome> {
     const { mirror, state } = this.options;
-    const head = await mirror.fetch();
-    const last = await state.lastPlanned();
-    const records = await state.deployments();
-    const ledger = await this.ledgerSnapshot();
+    const t0 = performance.now();
+    // Redis reads overlap the fetch
+    const [head, last, records] = await Promise.all([
+      mirror.fetch(),
+      state.lastPlanned(),
+      state.deployments(),
+    ]);
+    const t1 = performance.now();
     let candidates: Candidate[];
     let mode: PollOutcome['mode'];
     let errors: ManifestError[] = [];
     if (last === head) {
       mode = 'none';
       candidates = await this.openCandidates(head, head, records, new Set());
-    } else if (last && (await mirror.commitExists(last)) && (await mirror.isAncestor(last, head))) {
+    } else if (last && (await mirror.isAncestor(last, head))) {
       mode = 'incremental';
+      void this.severalCommits(last, head); // started now, read when superseded statuses are due
       const read = await readGitRange({ repoDir: mirror.dir, base: last, head, ...this.sourceOptions });
       errors = read.after.errors;
       candidates = await this.incrementalCandidates(last, head, read.before, read.after, records);
@@ -119,15 +135,48 @@ export class Poller {
     }
     for (const error of errors)
       log.warn({ file: error.file, line: error.line, column: error.column }, error.message);
-    const outcome: PollOutcome = { head, mode, planned: [], inSync: [], errors };
-    for (const candidate of candidates) {
+    // the ledger matters only to creates (RESTORE_FROM_LEDGER): skip the read when nothing is created
+    const ledger = candidates.some((c) => !c.before && c.after)
+      ? await this.ledgerSnapshot()
+      : new Map<string, LedgerSavepoint>();
+    const outcome: PollOutcome = {
+      head,
+      mode,
+      planned: [],
+      inSync: [],
+      errors,
+      statusesWritten: Promise.resolve(),
+    };
+    const t2 = performance.now();
+    this.reports = [];
+    // different deployments: plan and enqueue them side by side (bounded)
+    await forEachLimited(candidates, 8, async (candidate) => {
       await this.planCandidate(candidate, head, ledger, outcome).catch((err: unknown) => {
         log.error(
           { deployment: candidate.key, err: err instanceof Error ? err.message : String(err) },
           'planning a deployment failed; it is retried on the next poll',
         );
       });
-    }
+    });
+    outcome.planned.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    outcome.inSync.sort();
+    const t3 = performance.now();
+    // the statuses of this poll are written (and pushed) once everything is enqueued; the next poll
+    // need not wait for them (the notes store folds concurrent writes into few pushes)
+    const writes = this.reports;
+    this.reports = [];
+    const statusesWritten = Promise.allSettled(writes.map((write) => write())).then(() => undefined);
+    log.debug(
+      {
+        head,
+        mode,
+        fetchMs: Math.round(t1 - t0),
+        planMs: Math.round(t2 - t1),
+        enqueueMs: Math.round(t3 - t2),
+      },
+      'poll timings',
+    );
+    outcome.statusesWritten = statusesWritten;
     await state.setLastPlanned(head);
     if (this.options.prRefPatterns?.length) {
       outcome.pullRequests = await planPullRequests({
@@ -152,7 +201,11 @@ export class Poller {
     records: Map<string, DeploymentRecord>,
   ): Promise<Candidate[]> {
     const { mirror } = this.options;
-    const approvals = await approvedDeletes(mirror.dir, last, head);
+    // approvals only matter for deletes; most commits have none, so the extra git process is skipped
+    const hasDelete = [...before.entries.keys()].some((key) => !after.entries.has(key));
+    const approvals: ReadonlySet<string> = hasDelete
+      ? await approvedDeletes(mirror.dir, last, head)
+      : new Set();
     const headIncomplete = after.unreadableFiles.size > 0;
     const touched = new Set<string>();
     const out: Candidate[] = [];
@@ -287,7 +340,7 @@ export class Poller {
     ledger: ReadonlyMap<string, LedgerSavepoint>,
     outcome: PollOutcome,
   ): Promise<void> {
-    const { state, queue, reporter } = this.options;
+    const { state, queue } = this.options;
     const { key, namespace, name } = candidate;
     const transition = planTransition(
       { namespace, name, before: candidate.before, after: candidate.after },
@@ -302,7 +355,7 @@ export class Poller {
     }
     const targetUrl = (id: string | null) => this.options.targetUrl?.(id);
     if (transition.safety === 'needs-approval') {
-      await reporter.report(head, transitionStatus.needsApproval(namespace, name, targetUrl(null)));
+      this.report(head, transitionStatus.needsApproval(namespace, name, targetUrl(null)));
       await state.updateDeployment(key, (r) => ({
         ...r,
         desired: head,
@@ -318,10 +371,7 @@ export class Poller {
       if (failedStep && busy.running.commit !== head) {
         // a newer commit supersedes a transition that failed and waits for a human: drop it, plan anew
         await queue.cancel(busy.running.transitionId);
-        await reporter.report(
-          busy.running.commit,
-          transitionStatus.superseded(namespace, name, head, targetUrl(null)),
-        );
+        this.report(busy.running.commit, transitionStatus.superseded(namespace, name, head, targetUrl(null)));
         return this.planCandidate(
           await this.liveCandidate(
             namespace,
@@ -342,7 +392,7 @@ export class Poller {
           desired: head,
           waitingFor: { head, transitionId: busy.running!.transitionId },
         }));
-        await reporter.report(head, {
+        this.report(head, {
           context: `flinkops/${namespace}/${name}`,
           state: 'pending',
           description: `waiting: transition of ${busy.running.commit.slice(0, 12)} still runs; planned against the live object when it ends`,
@@ -358,6 +408,8 @@ export class Poller {
       }
     }
     const restoreWarning = transition.warnings.find((w) => w.code === 'RESTORE_FROM_LEDGER');
+    // stamped before the flow exists: a worker's "step 1/n" status is always newer than "queued"
+    const queuedAt = new Date().toISOString();
     const result = await queue.enqueueTransition(
       {
         commit: head,
@@ -370,15 +422,15 @@ export class Poller {
       { supersede: true },
     );
     if (result.outcome === 'running' || result.outcome === 'pending') {
-      await reporter.report(
-        head,
-        transitionStatus.queued(
+      this.report(head, {
+        ...transitionStatus.queued(
           namespace,
           name,
           transition.steps.map((s) => s.action),
           targetUrl(result.jobIds[0] ?? null),
         ),
-      );
+        updatedAt: queuedAt,
+      });
     }
     await state.updateDeployment(key, (r) => ({ applied: r.applied, desired: head }));
     await this.reportSuperseded(candidate, head);
@@ -388,16 +440,32 @@ export class Poller {
   /** Commits between the deployment's base and head that touched its manifest, head excluded. */
   private async reportSuperseded(candidate: Candidate, head: string): Promise<void> {
     if (!candidate.base || candidate.paths.length === 0) return;
+    if (!(await this.severalCommits(candidate.base, head))) return; // head is the only commit: nothing skipped
     const raw = await this.options.mirror
       .repoGit()
       .raw(['log', '--format=%H', `${candidate.base}..${head}`, '--', ...candidate.paths]);
     for (const sha of raw.split('\n').filter(Boolean)) {
       if (sha === head) continue;
-      await this.options.reporter.report(
-        sha,
-        transitionStatus.superseded(candidate.namespace, candidate.name, head),
-      );
+      this.report(sha, transitionStatus.superseded(candidate.namespace, candidate.name, head));
     }
+  }
+
+  private readonly commitCounts = new Map<string, Promise<boolean>>();
+
+  /** Whether base..head holds more than one commit (memoised per range). */
+  private severalCommits(base: string, head: string): Promise<boolean> {
+    const key = `${base}..${head}`;
+    let known = this.commitCounts.get(key);
+    if (!known) {
+      known = this.options.mirror
+        .repoGit()
+        .raw(['rev-list', '--count', key])
+        .then((n) => Number(n.trim()) > 1)
+        .catch(() => true);
+      if (this.commitCounts.size > 100) this.commitCounts.clear();
+      this.commitCounts.set(key, known);
+    }
+    return known;
   }
 
   private async approvalsSince(
@@ -437,4 +505,17 @@ function splitKey(key: string): [string, string] {
 function stripStatus(obj: FlinkDeployment): FlinkDeployment {
   const { status: _status, ...rest } = obj;
   return rest as FlinkDeployment;
+}
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -139,7 +139,28 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
     });
   }
 
+  // polls never overlap (the interval loop, webhooks and tests all come through here)
+  let polling: Promise<unknown> = Promise.resolve();
+  const statusWrites = new Set<Promise<void>>();
+  /** one poll, after any running one; resolves once planned and enqueued (statuses may still be written) */
+  const pollLocked = async (): Promise<PollOutcome | null> => {
+    const run = polling.then(pollOnceHoldingLease, pollOnceHoldingLease);
+    polling = run.catch(() => undefined);
+    const outcome = await run;
+    if (outcome) {
+      const written = outcome.statusesWritten;
+      statusWrites.add(written);
+      void written.finally(() => statusWrites.delete(written));
+    }
+    return outcome;
+  };
+  /** one poll; resolves when its commit statuses are written too (tests, --once, the demo) */
   const pollNow = async (): Promise<PollOutcome | null> => {
+    const outcome = await pollLocked();
+    await outcome?.statusesWritten;
+    return outcome;
+  };
+  const pollOnceHoldingLease = async (): Promise<PollOutcome | null> => {
     if (!poller || !lease) return null;
     if (!(await lease.tryAcquire())) return null;
     try {
@@ -166,8 +187,12 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
     }
   };
 
+  // a request that arrives while a poll runs is remembered, so the commit it announces is not left
+  // for the next interval
+  let pollRequested = false;
   const requestPoll = (reason: string) => {
     log.info({ reason }, 'poll requested');
+    pollRequested = true;
     wake?.();
   };
 
@@ -176,8 +201,10 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
     loop = (async () => {
       let failures = 0;
       while (!stopping) {
+        pollRequested = false;
         try {
-          await pollNow();
+          // the loop does not wait for status writes: a webhook during them is served at once
+          await pollLocked();
           failures = 0;
         } catch (err) {
           failures++;
@@ -190,6 +217,8 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
           ? Math.min(config.pollIntervalMs * 2 ** failures, 10 * 60_000)
           : config.pollIntervalMs;
         const delay = base * (0.8 + Math.random() * 0.4);
+        if (stopping) break;
+        if (pollRequested && !failures) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           wake = () => {
@@ -249,6 +278,7 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       stopping = true;
       wake?.();
       await loop?.catch(() => undefined);
+      await Promise.allSettled([...statusWrites]);
       await lease?.release().catch(() => undefined);
       await server?.close().catch(() => undefined);
       await workers?.close().catch(() => undefined);
