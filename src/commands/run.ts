@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import { setExitCode } from '../cli.ts';
 import { ConfigError, loadRunConfig, type RunConfig } from '../config.ts';
 import type { PollOutcome } from '../gitops/poller.ts';
-import { type RunningFlinkops, startFlinkops } from '../gitops/run.ts';
+import type { RunningFlinkops } from '../gitops/run.ts';
 import { logger } from '../log.ts';
 
 interface RunFlags {

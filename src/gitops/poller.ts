@@ -131,7 +131,7 @@ export class Poller {
       errors = loaded.errors;
       const since = last && (await mirror.commitExists(last)) ? await mirror.mergeBase(last, head) : null;
       const approvals = await approvedDeletes(mirror.dir, since, head);
-      candidates = await this.liveCandidates(head, loaded, records, approvals, since);
+      candidates = await this.liveCandidates(loaded, records, approvals, since);
     }
     for (const error of errors)
       log.warn({ file: error.file, line: error.line, column: error.column }, error.message);
@@ -284,7 +284,6 @@ export class Poller {
 
   /** First poll or force-push: every deployment at head and every deployment flinkops knows, against live. */
   private async liveCandidates(
-    head: string,
     loaded: LoadedManifests,
     records: Map<string, DeploymentRecord>,
     approvals: ReadonlySet<string>,
@@ -348,7 +347,7 @@ export class Poller {
     );
     if (!transition) {
       outcome.inSync.push(key);
-      await state.updateDeployment(key, (r) =>
+      await state.updateDeployment(key, () =>
         candidate.after || candidate.before ? { applied: head, desired: head } : null,
       );
       return;

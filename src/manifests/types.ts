@@ -56,7 +56,13 @@ export interface FlinkDeployment {
 }
 
 export interface SavepointInfo {
-  lastSavepoint?: { timeStamp?: number; location?: string; triggerType?: string; formatType?: string; triggerNonce?: number } | null;
+  lastSavepoint?: {
+    timeStamp?: number;
+    location?: string;
+    triggerType?: string;
+    formatType?: string;
+    triggerNonce?: number;
+  } | null;
   triggerId?: string | null;
   triggerTimestamp?: number | null;
   triggerType?: string | null;

@@ -9,7 +9,6 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 
-
 export const QUEUE_UI_PREFIX = '/queues';
 
 export interface QueueBoardOptions {

@@ -81,7 +81,9 @@ export class ObjectStore extends EventEmitter {
       out.push(clone(entry.object));
     }
     return out.sort((a, b) =>
-      `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+      `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(
+        `${b.metadata.namespace}/${b.metadata.name}`,
+      ),
     );
   }
 
@@ -97,7 +99,9 @@ export class ObjectStore extends EventEmitter {
       out.push(entry.object);
     }
     return out.sort((a, b) =>
-      `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+      `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(
+        `${b.metadata.namespace}/${b.metadata.name}`,
+      ),
     );
   }
 
@@ -149,11 +153,13 @@ export class ObjectStore extends EventEmitter {
       if (next.metadata.annotations === undefined) delete next.metadata.annotations;
       if (next.metadata.finalizers === undefined) delete next.metadata.finalizers;
       for (const [field, value] of Object.entries(input)) {
-        if (field === 'metadata' || field === 'status' || field === 'apiVersion' || field === 'kind') continue;
+        if (field === 'metadata' || field === 'status' || field === 'apiVersion' || field === 'kind')
+          continue;
         next[field] = clone(value);
       }
       for (const field of Object.keys(next)) {
-        if (!(field in input) && !['metadata', 'status', 'apiVersion', 'kind'].includes(field)) delete next[field];
+        if (!(field in input) && !['metadata', 'status', 'apiVersion', 'kind'].includes(field))
+          delete next[field];
       }
       if (!isDeepStrictEqual(current.spec, next.spec)) {
         next.metadata.generation = (current.metadata.generation ?? 1) + 1;
@@ -195,7 +201,10 @@ export class ObjectStore extends EventEmitter {
   /** Events after `resourceVersion`, oldest first; throws Gone when history no longer reaches back that far. */
   eventsSince(resourceVersion: number): StoreEvent[] {
     if (resourceVersion < this.compactedThrough) {
-      throw new StoreError('Gone', `too old resource version: ${resourceVersion} (${this.compactedThrough + 1})`);
+      throw new StoreError(
+        'Gone',
+        `too old resource version: ${resourceVersion} (${this.compactedThrough + 1})`,
+      );
     }
     const out: StoreEvent[] = [];
     for (let i = this.history.length - 1; i >= 0; i--) {
@@ -215,7 +224,10 @@ export class ObjectStore extends EventEmitter {
   snapshot(): StoreSnapshot {
     return {
       resourceVersion: this.rv,
-      objects: [...this.objects.values()].map((entry) => ({ resource: entry.resource, object: clone(entry.object) })),
+      objects: [...this.objects.values()].map((entry) => ({
+        resource: entry.resource,
+        object: clone(entry.object),
+      })),
     };
   }
 

@@ -13,7 +13,10 @@ const files = readdirSync(dir)
 let failed = 0;
 for (const file of files) {
   console.log(`\n=== ${file}`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(dir, file)], { stdio: 'inherit', env: { ...process.env, FLINKOPS_LOG_LEVEL: 'silent' } });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(dir, file)], {
+    stdio: 'inherit',
+    env: { ...process.env, FLINKOPS_LOG_LEVEL: 'silent' },
+  });
   if (result.status !== 0) failed++;
 }
 process.exit(failed ? 1 : 0);

@@ -29,7 +29,12 @@ export class TestRepo {
 
   static init(dir: string, options: { bare?: boolean; branch?: string } = {}): TestRepo {
     mkdirSync(dir, { recursive: true });
-    git(dir, ['init', '-q', `--initial-branch=${options.branch ?? 'main'}`, ...(options.bare ? ['--bare'] : [])]);
+    git(dir, [
+      'init',
+      '-q',
+      `--initial-branch=${options.branch ?? 'main'}`,
+      ...(options.bare ? ['--bare'] : []),
+    ]);
     return new TestRepo(dir);
   }
 

@@ -15,7 +15,9 @@ function redisServerBinary(): string {
   try {
     return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
   } catch {
-    execFileSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq redis-server'], { stdio: 'inherit' });
+    execFileSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq redis-server'], {
+      stdio: 'inherit',
+    });
     return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
   }
 }
@@ -33,10 +35,21 @@ export class TestRedis {
   }
 
   static async start(): Promise<TestRedis> {
-    const { dir, cleanup } = makeTempDir('flinkops-redis-');
-    const redis = new TestRedis(await freePort(), dir, cleanup);
-    await redis.spawn();
-    return redis;
+    // a port free a moment ago may be taken by a parallel test before redis-server binds it: then the
+    // server exits (or another one answers) and we try a new port
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { dir, cleanup } = makeTempDir('flinkops-redis-');
+      const redis = new TestRedis(await freePort(), dir, cleanup);
+      try {
+        await redis.spawn();
+        return redis;
+      } catch (err) {
+        lastError = err;
+        await redis.stop();
+      }
+    }
+    throw lastError;
   }
 
   /** (Re)starts the server process on the same port and data dir. */
@@ -45,27 +58,48 @@ export class TestRedis {
     this.child = spawn(
       binary,
       [
-        '--port', String(this.port),
-        '--bind', '127.0.0.1',
-        '--dir', this.dir,
-        '--appendonly', 'yes',
-        '--appendfsync', 'always',
-        '--save', '',
-        '--maxmemory-policy', 'noeviction',
-        '--logfile', join(this.dir, 'redis.log'),
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+        '--logfile',
+        join(this.dir, 'redis.log'),
       ],
       { stdio: 'ignore' },
     );
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      const client = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const client = new Redis({
+        port: this.port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       client.on('error', () => {}); // refused while the server starts: expected, the loop retries
       try {
+        if (this.child.exitCode !== null) throw new Error('exited');
         await client.connect();
-        await client.ping();
+        // ours, not a neighbour's that won the port: its data dir is the one we gave it
+        const [, dir] = (await client.config('GET', 'dir')) as string[];
         client.disconnect();
+        if (dir !== this.dir) throw new Error(`port ${this.port} answers with another redis-server (dir ${dir})`);
         return;
-      } catch {
+      } catch (err) {
+        if (this.child.exitCode !== null || String(err).includes('another redis-server')) {
+          client.disconnect();
+          throw new Error(`redis-server could not take port ${this.port}: ${String(err)}`);
+        }
         client.disconnect();
         await sleep(50);
       }

@@ -63,7 +63,7 @@ test('the examples cover each upgrade mode and pass the CRD schema', async () =>
     for (const doc of docsOf(file)) {
       assert.equal(doc.kind, 'FlinkDeployment');
       assert.deepEqual(await validateFlinkDeployment(doc), [], file);
-      modes.add((doc as { spec: { job: { upgradeMode: string } } }).spec.job.upgradeMode);
+      modes.add((doc as unknown as { spec: { job: { upgradeMode: string } } }).spec.job.upgradeMode);
     }
   }
   assert.deepEqual([...modes].sort(), ['last-state', 'savepoint', 'stateless']);
