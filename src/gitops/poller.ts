@@ -16,7 +16,7 @@ import { childLogger } from '../log.ts';
 import { loadManifestsAtRevision } from '../manifests/load-at-revision.ts';
 import type { LoadedManifests } from '../manifests/read-manifest-files.ts';
 import type { FlinkDeployment, ManifestError } from '../manifests/types.ts';
-import { readGitRange } from '../plan/plan-git-range.ts';
+import { type GitRangeManifests, readGitRange } from '../plan/plan-git-range.ts';
 import { planTransition } from '../plan/plan-transition.ts';
 import type { LedgerSavepoint, Transition } from '../plan/types.ts';
 import type { EnqueueResult, TransitionQueue } from '../queue/transition-queue.ts';
@@ -100,6 +100,7 @@ export class Poller {
   /** One poll: fetch, plan, enqueue, report. Throws on fetch failure (the caller backs off). */
   async pollOnce(): Promise<PollOutcome> {
     const { mirror, state } = this.options;
+    this.pendingRead = null; // each poll reads anew (a failed read is not remembered)
     const t0 = performance.now();
     // Redis reads overlap the fetch
     const [head, last, records] = await Promise.all([
@@ -114,10 +115,10 @@ export class Poller {
     if (last === head) {
       mode = 'none';
       candidates = await this.openCandidates(head, head, records, new Set());
-    } else if (last && (await mirror.isAncestor(last, head))) {
+    } else if (last && (await this.readIfAncestor(last, head))) {
       mode = 'incremental';
       void this.severalCommits(last, head); // started now, read when superseded statuses are due
-      const read = await readGitRange({ repoDir: mirror.dir, base: last, head, ...this.sourceOptions });
+      const read = (await this.readIfAncestor(last, head))!;
       errors = read.after.errors;
       candidates = await this.incrementalCandidates(last, head, read.before, read.after, records);
     } else {
@@ -364,7 +365,9 @@ export class Poller {
       outcome.planned.push({ key, transition, outcome: 'needs-approval', transitionId: null });
       return;
     }
-    const busy = await queue.deploymentStatus(namespace, name);
+    // one round trip for the common case (nobody owns the deployment); the full status only when busy
+    const owned = (await queue.locks.owner(key)) !== null;
+    const busy = owned ? await queue.deploymentStatus(namespace, name) : { running: null };
     if (busy.running) {
       const failedStep = busy.running.steps.find((s) => s.state === 'failed');
       if (failedStep && busy.running.commit !== head) {
@@ -450,6 +453,27 @@ export class Poller {
   }
 
   private readonly commitCounts = new Map<string, Promise<boolean>>();
+  private pendingRead: { range: string; read: Promise<GitRangeManifests | null> } | null = null;
+
+  /**
+   * The manifests changed in last..head when last is an ancestor of head, else null. The ancestry check
+   * and the read run side by side (the read is wasted only after a force-push).
+   */
+  private readIfAncestor(last: string, head: string): Promise<GitRangeManifests | null> {
+    const range = `${last}..${head}`;
+    if (this.pendingRead?.range !== range) {
+      const ancestor = this.options.mirror.isAncestor(last, head);
+      const read = readGitRange({
+        repoDir: this.options.mirror.dir,
+        base: last,
+        head,
+        ...this.sourceOptions,
+      });
+      read.catch(() => undefined); // a rewound range fails to read; that outcome is only used for ancestors
+      this.pendingRead = { range, read: ancestor.then((yes) => (yes ? read : null)) };
+    }
+    return this.pendingRead.read;
+  }
 
   /** Whether base..head holds more than one commit (memoised per range). */
   private severalCommits(base: string, head: string): Promise<boolean> {
