@@ -100,6 +100,7 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       targetUrl,
       onStepFinished: (action, seconds) => defaultMetrics.observeStep(action, seconds),
       onTransitionEnded: (outcome) => defaultMetrics.recordTransition(outcome),
+      onSavepointRecorded: () => defaultMetrics.recordSavepoint(),
     });
     workers = await startStepWorkers({
       redisUrl: config.redisUrl,

@@ -18,6 +18,8 @@ export interface StatusBridgeOptions {
   /** extra observers (metrics) */
   onStepFinished?: (action: string, seconds: number) => void;
   onTransitionEnded?: (outcome: 'success' | 'failure') => void;
+  /** a step took (or found) a savepoint and recorded it in the ledger */
+  onSavepointRecorded?: (action: string) => void;
 }
 
 export function bridgeTransitionStatuses(options: StatusBridgeOptions): () => void {
@@ -52,6 +54,9 @@ export function bridgeTransitionStatuses(options: StatusBridgeOptions): () => vo
     const t0 = started.get(info.jobId);
     started.delete(info.jobId);
     if (t0 !== undefined) options.onStepFinished?.(info.action, (Date.now() - t0) / 1000);
+    if (info.result.savepointPath && info.action !== 'create' && !info.result.skipped) {
+      options.onSavepointRecorded?.(info.action);
+    }
   });
   events.on('transition-finished', (info) => {
     options.onTransitionEnded?.('success');

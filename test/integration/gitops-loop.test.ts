@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { defaultMetrics } from '../../src/server/metrics.ts';
 import { eventually, type GitopsEnv, startGitopsEnv, statefulManifest } from './gitops-harness.ts';
 
 let env: GitopsEnv;
@@ -57,6 +58,10 @@ test('an image bump pushed to the branch runs savepoint-suspend, upgrade, resume
   assert.equal(job.restoredFrom.offset, savepoint.offset, 'restored exactly from the savepoint');
   assert.ok(job.offset >= savepoint.offset, 'nothing processed before the upgrade was lost');
   assert.ok(savepoint.offset >= before.offset, 'the savepoint holds at least what was processed before');
+  const metrics = await defaultMetrics.registry.metrics();
+  assert.match(metrics, /^flinkops_savepoints_recorded_total [1-9]/m, 'the savepoint counts in /metrics');
+  assert.match(metrics, /^flinkops_transitions_total\{outcome="success"\} [2-9]/m);
+  assert.match(metrics, /^flinkops_step_duration_seconds_count\{action="savepoint-suspend"\} 1$/m);
   const live = await (
     await fetch(`${env.sim.url}/apis/flink.apache.org/v1beta1/namespaces/streaming/flinkdeployments/orders`)
   ).json();
