@@ -93,7 +93,8 @@ export class TestRedis {
         // ours, not a neighbour's that won the port: its data dir is the one we gave it
         const [, dir] = (await client.config('GET', 'dir')) as string[];
         client.disconnect();
-        if (dir !== this.dir) throw new Error(`port ${this.port} answers with another redis-server (dir ${dir})`);
+        if (dir !== this.dir)
+          throw new Error(`port ${this.port} answers with another redis-server (dir ${dir})`);
         return;
       } catch (err) {
         if (this.child.exitCode !== null || String(err).includes('another redis-server')) {
