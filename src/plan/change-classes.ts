@@ -1,10 +1,17 @@
 // The operator's spec-change classes (reference/flink-operator.md section 1, DiffType): every changed
 // field is IGNORE < SCALE < UPGRADE < SAVEPOINT_REDEPLOY, and the largest decides what the operator does.
 // spec.job.state is left out: the planner treats running/suspended as a state change of its own.
-import type { FlinkDeployment } from '../manifests/types.ts';
-import { flattenFlinkConfiguration } from './flink-config.ts';
 
-export type ChangeClass = 'IGNORE' | 'SCALE' | 'UPGRADE' | 'SAVEPOINT_REDEPLOY';
+import { flattenFlinkConfiguration } from '../manifests/flink-config.ts';
+import {
+  type ChangeClass,
+  configKeyClass,
+  IGNORED_JOB_FIELDS,
+} from '../manifests/operator-change-classes.ts';
+import type { FlinkDeployment } from '../manifests/types.ts';
+
+export type { ChangeClass } from '../manifests/operator-change-classes.ts';
+
 const RANK: Record<ChangeClass, number> = { IGNORE: 0, SCALE: 1, UPGRADE: 2, SAVEPOINT_REDEPLOY: 3 };
 
 export interface FieldChange {
@@ -19,25 +26,8 @@ export interface SpecChanges {
   max: ChangeClass | null;
 }
 
-/** job fields the operator applies without touching the running job */
-const IGNORED_JOB_FIELDS = new Set([
-  'upgradeMode',
-  'savepointTriggerNonce',
-  'checkpointTriggerNonce',
-  'initialSavepointPath',
-  'allowNonRestoredState',
-  'autoscalerResetNonce',
-]);
 /** defaults the operator applies, so `absent` and the default are the same spec */
 const JOB_DEFAULTS: Record<string, unknown> = { state: 'running', upgradeMode: 'stateless' };
-
-function isIgnoredConfigKey(key: string): boolean {
-  return (
-    key.startsWith('kubernetes.operator.') ||
-    key.startsWith('job.autoscaler.') ||
-    key === 'parallelism.default'
-  );
-}
 
 export function classifySpecChanges(before: FlinkDeployment, after: FlinkDeployment): SpecChanges {
   const fields: FieldChange[] = [];
@@ -57,12 +47,7 @@ export function classifySpecChanges(before: FlinkDeployment, after: FlinkDeploym
       const fa = flattenFlinkConfiguration(a.flinkConfiguration);
       for (const configKey of unionKeys(fb, fa)) {
         if (fb[configKey] === fa[configKey]) continue;
-        const cls: ChangeClass = isIgnoredConfigKey(configKey)
-          ? 'IGNORE'
-          : configKey === 'pipeline.jobvertex-parallelism-overrides'
-            ? 'SCALE'
-            : 'UPGRADE';
-        add(`spec.flinkConfiguration["${configKey}"]`, cls);
+        add(`spec.flinkConfiguration["${configKey}"]`, configKeyClass(configKey));
       }
     } else if (key === 'restartNonce') {
       // a new non-null nonce restarts; removing it (null) is ignored by the operator

@@ -1,11 +1,12 @@
 // Public face of the pure planner. (planGitRange, which reads git, lives in ./plan-git-range.ts.)
+
+export { flattenFlinkConfiguration } from '../manifests/flink-config.ts';
 export {
   type ChangeClass,
   classifySpecChanges,
   type FieldChange,
   type SpecChanges,
 } from './change-classes.ts';
-export { flattenFlinkConfiguration } from './flink-config.ts';
 export { type JobFacts, jobFacts, liveJob } from './job-state.ts';
 export { manifestDiff } from './manifest-diff.ts';
 export { compareKeys, type PlanRevisionInput, planRevision, type RevisionSide } from './plan-revision.ts';

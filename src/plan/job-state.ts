@@ -1,8 +1,13 @@
 // What the planner needs to know about a deployment's job: application or session cluster, desired
 // state and upgrade mode (with the operator's defaults), state directories, and in live mode whether
 // the job really runs (status, not spec, decides: the operator may have suspended or failed it).
+
+import {
+  configValue,
+  flattenFlinkConfiguration,
+  highAvailabilityConfigured,
+} from '../manifests/flink-config.ts';
 import type { FlinkDeployment, JobState, UpgradeMode } from '../manifests/types.ts';
-import { configValue, flattenFlinkConfiguration, highAvailabilityConfigured } from './flink-config.ts';
 
 export interface JobFacts {
   /** no spec.job: a session cluster without job state of its own */

@@ -1,6 +1,12 @@
 // Reading a FlinkDeployment spec the way the operator does: flattened flinkConfiguration,
 // lastReconciledSpec/lastStableSpec JSON strings, and the spec diff classes of section 1.
 import { isDeepStrictEqual } from 'node:util';
+import { flattenFlinkConfiguration } from '../../manifests/flink-config.ts';
+import {
+  type ChangeClass,
+  configKeyClass,
+  IGNORED_JOB_FIELDS,
+} from '../../manifests/operator-change-classes.ts';
 import { FLINK_API_VERSION, type FlinkDeploymentSpec, type UpgradeMode } from '../../manifests/types.ts';
 
 export interface ReconciledSpec {
@@ -24,16 +30,7 @@ export function writeReconciled(spec: FlinkDeploymentSpec, firstDeployment: bool
 
 /** flinkConfiguration as flat dotted keys with string values (1.13+ also accepts nested YAML there) */
 export function flatConfig(spec: FlinkDeploymentSpec | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (prefix: string, value: unknown): void => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      for (const [key, inner] of Object.entries(value)) walk(prefix ? `${prefix}.${key}` : key, inner);
-    } else if (value !== undefined && value !== null) {
-      out[prefix] = String(value);
-    }
-  };
-  walk('', spec?.flinkConfiguration ?? {});
-  return out;
+  return flattenFlinkConfiguration(spec?.flinkConfiguration);
 }
 
 export function conf(spec: FlinkDeploymentSpec | undefined, key: string): string | undefined {
@@ -69,34 +66,13 @@ export function isSession(spec: FlinkDeploymentSpec | undefined): boolean {
   return spec?.job === undefined || spec.job === null;
 }
 
-export type DiffType = 'IGNORE' | 'SCALE' | 'UPGRADE' | 'SAVEPOINT_REDEPLOY';
+export type DiffType = ChangeClass;
 const ORDER: DiffType[] = ['IGNORE', 'SCALE', 'UPGRADE', 'SAVEPOINT_REDEPLOY'];
 
 export interface SpecDiff {
   type: DiffType;
   /** changed field paths with their class, e.g. "job.jarURI (UPGRADE)" */
   fields: string[];
-}
-
-const IGNORED_JOB_FIELDS = new Set([
-  'upgradeMode',
-  'savepointTriggerNonce',
-  'checkpointTriggerNonce',
-  'initialSavepointPath',
-  'allowNonRestoredState',
-  'autoscalerResetNonce',
-]);
-
-function configKeyClass(key: string): DiffType {
-  if (
-    key.startsWith('kubernetes.operator.') ||
-    key.startsWith('job.autoscaler.') ||
-    key === 'parallelism.default'
-  ) {
-    return 'IGNORE';
-  }
-  if (key === 'pipeline.jobvertex-parallelism-overrides') return 'SCALE';
-  return 'UPGRADE';
 }
 
 /** The operator's ReflectiveDiffBuilder in miniature: the largest class among changed fields. */
