@@ -95,30 +95,10 @@ export function writeStatus(
   object: KubeObject,
   status: FlinkDeploymentStatus,
 ): KubeObject | undefined {
-  let current: KubeObject = object;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      return store.replace(
-        'flinkdeployments',
-        { ...current, status: withoutNulls(structuredClone(status)) },
-        { subresource: 'status' },
-      );
-    } catch (error) {
-      if (!(error instanceof StoreError)) throw error;
-      if (error.kind === 'NotFound') return undefined;
-      if (error.kind !== 'Conflict') throw error;
-      const fresh = store.get(
-        'flinkdeployments',
-        current.metadata.namespace ?? 'default',
-        current.metadata.name,
-      );
-      if (!fresh) return undefined;
-      current = fresh;
-    }
-  }
-  throw new Error(
-    `could not write status of ${object.metadata.namespace}/${object.metadata.name}: still conflicting after 5 attempts`,
-  );
+  return replaceOnLatest(store, object, 'status', (current) => ({
+    ...current,
+    status: withoutNulls(structuredClone(status)),
+  }));
 }
 
 /** Same retry discipline for metadata edits (finalizers). */
@@ -127,12 +107,31 @@ export function writeMetadata(
   object: KubeObject,
   edit: (metadata: KubeObject['metadata']) => void,
 ): KubeObject | undefined {
-  let current: KubeObject = object;
-  for (let attempt = 0; attempt < 5; attempt++) {
+  return replaceOnLatest(store, object, 'metadata', (current) => {
     const next = structuredClone(current);
     edit(next.metadata);
+    return next;
+  });
+}
+
+/**
+ * Writes `build(current)`; on 409 re-reads and builds again from the newer object (5 attempts).
+ * Undefined when the object is gone.
+ */
+function replaceOnLatest(
+  store: ObjectStore,
+  object: KubeObject,
+  part: 'status' | 'metadata',
+  build: (current: KubeObject) => KubeObject,
+): KubeObject | undefined {
+  let current: KubeObject = object;
+  for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      return store.replace('flinkdeployments', next);
+      return store.replace(
+        'flinkdeployments',
+        build(current),
+        part === 'status' ? { subresource: 'status' } : {},
+      );
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       if (error.kind === 'NotFound') return undefined;
@@ -147,7 +146,7 @@ export function writeMetadata(
     }
   }
   throw new Error(
-    `could not update metadata of ${object.metadata.namespace}/${object.metadata.name}: still conflicting after 5 attempts`,
+    `could not update ${part} of ${object.metadata.namespace}/${object.metadata.name}: still conflicting after 5 attempts`,
   );
 }
 
