@@ -92,8 +92,9 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
   const runsWorkers = config.role !== 'poller';
   const runsPoller = config.role !== 'worker';
   let workers: StepWorkers | null = null;
+  let flushWorkerStatuses: () => Promise<void> = async () => {};
   if (runsWorkers) {
-    bridgeTransitionStatuses({
+    flushWorkerStatuses = bridgeTransitionStatuses({
       events,
       reporter,
       state,
@@ -283,6 +284,7 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       await lease?.release().catch(() => undefined);
       await server?.close().catch(() => undefined);
       await workers?.close().catch(() => undefined);
+      await flushWorkerStatuses();
       await queue.close().catch(() => undefined);
       redis.disconnect();
     },

@@ -22,7 +22,8 @@ export interface StatusBridgeOptions {
   onSavepointRecorded?: (action: string) => void;
 }
 
-export function bridgeTransitionStatuses(options: StatusBridgeOptions): () => void {
+/** Returns a function that resolves once every status write started so far has settled (for shutdown). */
+export function bridgeTransitionStatuses(options: StatusBridgeOptions): () => Promise<void> {
   const { events, reporter, state } = options;
   const url = (jobId: string | null) => options.targetUrl?.(jobId);
   const started = new Map<string, number>();
@@ -88,7 +89,7 @@ export function bridgeTransitionStatuses(options: StatusBridgeOptions): () => vo
       })(),
     );
   });
-  return () => {
-    void Promise.allSettled([...pending]);
+  return async () => {
+    await Promise.allSettled([...pending]);
   };
 }
