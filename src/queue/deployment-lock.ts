@@ -4,7 +4,7 @@
 // after the hand-over leaves an owner whose flow is not yet added, which the recovery sweep adds.
 //
 // Keys (prefix default "flinkops"):
-//   <p>:tx:<transitionId>   hash: deployment, state, flow (JSON of the BullMQ flow), added (0|1),
+//   <p>:tx:<transitionId>   hash: deployment, state, flow (JSON: what to add, see TransitionQueue.flowOf), added (0|1),
 //                            lastJobId, commit, enqueuedAt, finishedAt, supersededBy
 //   <p>:owner:<ns>/<name>   string: the transitionId that owns the deployment
 //   <p>:pending:<ns>/<name> list of transitionIds, oldest first

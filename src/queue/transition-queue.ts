@@ -16,6 +16,7 @@ import {
   type StepJobPolicy,
   type TransitionJobInput,
 } from './flow.ts';
+import { FlowBatcher } from './flow-batcher.ts';
 import { STEPS_QUEUE, type StepJobData } from './types.ts';
 
 const log = childLogger({ module: 'queue' });
@@ -59,6 +60,18 @@ export interface DeploymentQueueStatus {
   pending: TransitionRecord[];
 }
 
+/**
+ * What a transition record keeps to add its flow later (when the deployment frees up, or in the sweep):
+ * the input once, not the built flow, which repeats the manifests in every step's job data.
+ */
+interface StoredInput {
+  input: TransitionJobInput;
+}
+
+function storedFlow(input: TransitionJobInput): string {
+  return JSON.stringify({ input } satisfies StoredInput);
+}
+
 function jobIdsOfFlow(flow: FlowJob): string[] {
   const ids: string[] = [];
   let node: FlowJob | undefined = flow;
@@ -74,6 +87,7 @@ export class TransitionQueue {
   readonly locks: DeploymentLocks;
   readonly queue: Queue<StepJobData>;
   readonly flows: FlowProducer;
+  private readonly batcher: FlowBatcher;
   readonly events: TransitionEvents;
   readonly policy: StepJobPolicy;
   readonly queueName: string;
@@ -88,6 +102,7 @@ export class TransitionQueue {
     this.queue.on('error', (err) => log.debug({ err: err.message }, 'queue connection error'));
     this.flows = new FlowProducer({ connection });
     this.flows.on('error', (err) => log.debug({ err: err.message }, 'flow producer connection error'));
+    this.batcher = new FlowBatcher(this.flows);
     this.events = options.events ?? new TransitionEvents();
     this.policy = { ...DEFAULT_STEP_JOB_POLICY, ...options.policy };
   }
@@ -108,7 +123,7 @@ export class TransitionQueue {
     const claim = await this.locks.claim({
       transitionId: built.transitionId,
       deployment,
-      flow: JSON.stringify(built.flow),
+      flow: storedFlow(input),
       lastJobId: built.lastJobId,
       commit: input.commit,
       supersede: options.supersede ?? false,
@@ -162,7 +177,7 @@ export class TransitionQueue {
   }
 
   private async addFlow(transitionId: string, flow: FlowJob): Promise<void> {
-    await this.flows.add(flow);
+    await this.batcher.add(flow);
     await this.locks.markAdded(transitionId);
     log.info({ transitionId }, 'transition flow added');
   }
@@ -176,7 +191,17 @@ export class TransitionQueue {
       );
       return;
     }
-    await this.addFlow(transitionId, JSON.parse(record.flow) as FlowJob);
+    await this.addFlow(transitionId, this.flowOf(record));
+  }
+
+  /** The BullMQ flow of a transition record (rebuilt from the stored input; older records hold the flow). */
+  flowOf(record: TransitionRecord): FlowJob {
+    const stored = JSON.parse(record.flow) as FlowJob | StoredInput;
+    if (!('input' in stored)) return stored;
+    const built = this.build(stored.input);
+    if (!built || built.transitionId !== record.transitionId)
+      throw new Error(`transition record ${record.transitionId} holds an input that builds another flow`);
+    return built.flow;
   }
 
   /**
@@ -223,7 +248,7 @@ export class TransitionQueue {
   }
 
   private async stepViews(record: TransitionRecord): Promise<StepJobView[]> {
-    const ids = jobIdsOfFlow(JSON.parse(record.flow) as FlowJob);
+    const ids = jobIdsOfFlow(this.flowOf(record));
     return Promise.all(
       ids.map(async (jobId) => {
         const job = await this.queue.getJob(jobId);
@@ -288,7 +313,7 @@ export class TransitionQueue {
         continue;
       }
       if (!record.added) {
-        await this.addFlow(ownerId, JSON.parse(record.flow) as FlowJob);
+        await this.addFlow(ownerId, this.flowOf(record));
         repaired.added++;
         continue;
       }

@@ -209,6 +209,77 @@ describe('transitions as BullMQ flows', () => {
     ]);
   });
 
+  it('keeps one copy of the input per waiting transition, and still runs records holding a whole flow', async () => {
+    // a waiting transition's record keeps the input once (the flow repeats the manifests per step)
+    // the first transition fails and holds the deployment until retried, so the others must wait
+    const runningInput = upgradeInput(sha(10), 'team-g', 'ledger', ['upgrade']);
+    const failing = host.queue.build(runningInput)?.lastJobId as string;
+    await redis.set(failKey(failing), '1');
+    const running = await enqueueTransition(host.queue, runningInput);
+    await waitUntil(
+      'the step to fail',
+      async () => (await host.queue.queue.getJobState(failing)) === 'failed',
+    );
+    const waitingInput = upgradeInput(sha(11), 'team-g', 'ledger', [
+      'savepoint-suspend',
+      'upgrade',
+      'resume',
+    ]);
+    const waiting = await enqueueTransition(host.queue, waitingInput);
+    assert.equal(waiting.outcome, 'pending');
+    const stored = JSON.parse((await host.queue.locks.record(waiting.transitionId as string))?.flow ?? '{}');
+    assert.deepEqual(Object.keys(stored), ['input']);
+    assert.equal(stored.input.target.spec.image, waitingInput.target?.spec.image);
+    // records written before that kept the built flow itself: they still run when their turn comes
+    const legacyInput = upgradeInput(sha(12), 'team-g', 'ledger', ['resume']);
+    const legacy = host.queue.build(legacyInput);
+    assert.ok(legacy);
+    await host.queue.locks.claim({
+      transitionId: legacy.transitionId,
+      deployment: 'team-g/ledger',
+      flow: JSON.stringify(legacy.flow),
+      lastJobId: legacy.lastJobId,
+      commit: legacyInput.commit,
+      supersede: false,
+    });
+    await redis.del(failKey(failing));
+    await (await host.queue.queue.getJob(failing))?.retry();
+    for (const id of [running.transitionId, waiting.transitionId, legacy.transitionId]) {
+      await waitUntil(
+        `${id} to finish`,
+        async () => (await host.queue.locks.record(id as string))?.state === 'done',
+      );
+    }
+    const ran = (await readRecords(redis))
+      .filter((r) => r.deployment === 'team-g/ledger' && r.phase === 'end')
+      .map((r) => `${r.transitionId} ${r.action}`);
+    assert.deepEqual(ran, [
+      `${running.transitionId} upgrade`,
+      `${waiting.transitionId} savepoint-suspend`,
+      `${waiting.transitionId} upgrade`,
+      `${waiting.transitionId} resume`,
+      `${legacy.transitionId} resume`,
+    ]);
+  });
+
+  it('adds the flows of a burst of enqueues together, each caller told its own outcome', async () => {
+    const inputs = Array.from({ length: 30 }, (_, i) =>
+      upgradeInput(sha(100 + i), 'team-h', `burst-${i}`, ['savepoint-suspend', 'resume']),
+    );
+    const results = await Promise.all(inputs.map((input) => enqueueTransition(host.queue, input)));
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      inputs.map(() => 'running'),
+    );
+    for (const r of results) {
+      assert.equal((await host.queue.locks.record(r.transitionId as string))?.added, true);
+      await waitUntil(
+        `${r.transitionId} to finish`,
+        async () => (await host.queue.locks.record(r.transitionId as string))?.state === 'done',
+      );
+    }
+  });
+
   it('supersedes pending transitions (newest wins) and cancels a failed one, handing the deployment on', async () => {
     const input = upgradeInput(sha(7), 'team-f', 'search', ['upgrade']);
     const failing = host.queue.build(input)?.lastJobId as string;
