@@ -3,10 +3,13 @@
 //
 // Why not plain `git notes add`: it updates the notes ref without checking its old value, so two
 // writers that read the same notes commit both "win" and the first one's change is lost. Every
-// update here is a compare-and-swap instead: the new notes commit is built on a private snapshot
-// ref of the notes commit we read (git's own notes code handles fan-out), then moved into place
-// with `git update-ref <ref> <new> <old>`; a writer that lost the race re-reads and re-applies
-// its mutation. With a remote, the ref is pushed without force; a rejected push fetches the remote
+// update here is a compare-and-swap instead: the notes we read at commit <old> are mutated and
+// written as a new notes commit whose parent is <old> by one `git fast-import`, which moves the ref
+// only as a fast-forward of its current value, checked and updated in one ref transaction (fast-import
+// also handles the notes fan-out). A writer that lost the race re-reads and re-applies its mutation.
+// Updates are group-committed: every update requested while one is being written goes into the next
+// notes commit together, so a burst of N updates costs three git processes, not 8N.
+// With a remote, the ref is pushed without force; a rejected push fetches the remote
 // notes, merges them per commit with the caller's merge function (union, never "last push wins")
 // and pushes again. Every loop is bounded in attempts and each git call has a timeout.
 import { execFile } from 'node:child_process';
@@ -66,6 +69,25 @@ const PUSH_RACE_RE =
 
 let snapshotCounter = 0;
 
+/** updates written in one notes commit at most (their mutations all run in one pass) */
+const MAX_GROUP_COMMIT = 500;
+/** git fans notes out two hex digits per level as they grow; three levels hold billions of notes */
+const MAX_FANOUT_DEPTH = 3;
+
+interface NotesLookup {
+  /** commit -> its note's text and every path it sits at (more than one only in a damaged tree) */
+  notes: Map<string, { text: string; paths: string[] }>;
+  /** the commits (of those asked) this repository has */
+  commits: Set<string>;
+}
+
+interface WaitingWrite<T> {
+  oid: string;
+  mutate: (current: T | null) => T | null;
+  resolve: (written: T | null) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * Writers in one process queue per repository+ref: compare-and-swap keeps separate processes
  * correct, but letting a dozen local promises race for the same ref only burns git processes.
@@ -94,6 +116,10 @@ export class GitNotesStore<T extends object> {
   private queuedPush: Promise<void> | null = null;
   private pushChain: Promise<unknown> = Promise.resolve();
   private pruned = false;
+  /** updates waiting for the next group commit */
+  private waitingWrites: WaitingWrite<T>[] = [];
+  private draining = false;
+  private readonly identity: { name: string; email: string };
 
   constructor(private readonly options: NotesStoreOptions<T>) {
     if (!/^refs\/notes\/[A-Za-z0-9._/-]+$/.test(options.ref) || options.ref.includes('..')) {
@@ -102,6 +128,7 @@ export class GitNotesStore<T extends object> {
     this.ref = options.ref;
     this.queueKey = `${resolvePath(options.repoDir)}\0${options.ref}`;
     const identity = options.identity ?? { name: 'flinkops', email: 'flinkops@localhost' };
+    this.identity = identity;
     this.env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? options.repoDir,
@@ -128,9 +155,10 @@ export class GitNotesStore<T extends object> {
   /** The object stored for a commit, or null when the commit has no note under this ref. */
   async read(commit: string): Promise<T | null> {
     const oid = await this.resolveCommit(commit);
-    if (!(await this.resolveRef(this.ref))) return null;
-    const blob = (await this.notesOf(this.ref, oid)).get(oid);
-    return blob ? this.readBlob(blob, oid) : null;
+    const at = await this.resolveRef(this.ref);
+    if (!at) return null;
+    const note = (await this.notesAt(at, [oid])).notes.get(oid);
+    return note ? this.parseText(note.text, oid) : null;
   }
 
   /** Commits (full shas) that have a note under this ref. */
@@ -162,11 +190,15 @@ export class GitNotesStore<T extends object> {
    * Read-modify-write of one commit's object. `mutate` gets the current object (null when none)
    * and returns the next one (null removes the note); it may run several times when other writers
    * interfere, so it must be a pure function of its input. Resolves with what was written after
-   * the local ref moved and, when there is a remote, after the push succeeded.
+   * the local ref moved and, when there is a remote, after the push succeeded. Updates requested
+   * while another is being written share the next notes commit (in the order they were requested).
    */
   async update(commit: string, mutate: (current: T | null) => T | null): Promise<T | null> {
     const oid = await this.resolveCommit(commit);
-    const written = await serialized(this.queueKey, () => this.updateLocal(oid, mutate));
+    const written = await new Promise<T | null>((resolve, reject) => {
+      this.waitingWrites.push({ oid, mutate, resolve, reject });
+      this.drainWrites();
+    });
     await this.requestPush();
     return written;
   }
@@ -183,36 +215,158 @@ export class GitNotesStore<T extends object> {
     return next;
   }
 
-  private async updateLocal(oid: string, mutate: (current: T | null) => T | null): Promise<T | null> {
+  /** Writes everything waiting, batch after batch, one writer per repository+ref in this process. */
+  private drainWrites(): void {
+    if (this.draining) return;
+    this.draining = true;
+    void serialized(this.queueKey, async () => {
+      while (this.waitingWrites.length > 0) {
+        const batch = this.waitingWrites.splice(0, MAX_GROUP_COMMIT);
+        await this.writeBatch(batch).catch((err) => {
+          for (const w of batch) w.reject(err);
+        });
+      }
+    }).finally(() => {
+      this.draining = false;
+      if (this.waitingWrites.length > 0) this.drainWrites();
+    });
+  }
+
+  /**
+   * One compare-and-swap loop for a batch of updates: read the notes of their commits at the ref's
+   * current commit, apply each mutation in order, write one notes commit on top. Settles every item
+   * (a mutation that throws rejects its own update only); throws only when the batch cannot be written.
+   */
+  private async writeBatch(batch: WaitingWrite<T>[]): Promise<void> {
     if (!this.pruned) {
       this.pruned = true;
       await this.pruneStaleTempRefs();
     }
+    const oids = [...new Set(batch.map((w) => w.oid))];
     const maxAttempts = this.options.maxLocalAttempts ?? 25;
-    let written: T | null = null;
     for (let attempt = 1; ; attempt++) {
       const old = await this.resolveRef(this.ref);
-      const result = await this.withSnapshot(old, async (snap) => {
-        const blob = old ? (await this.notesOf(snap, oid)).get(oid) : undefined;
-        const current = blob ? await this.readBlob(blob, oid) : null;
-        const next = mutate(current === null ? null : structuredClone(current));
-        if (next !== null) this.checkObject(next, oid);
-        if (sameJson(current, next)) return { changed: false as const, next };
-        await this.writeNote(snap, oid, next);
-        // update-ref resolves the snapshot ref itself: no rev-parse round trip
-        return { changed: true as const, next, swapped: await this.compareAndSwap(snap, old) };
+      const lookup = await this.notesAt(old, oids);
+      const before = new Map<string, T | null | Error>();
+      for (const oid of oids) {
+        const note = lookup.notes.get(oid);
+        try {
+          before.set(oid, note ? this.parseText(note.text, oid) : null);
+        } catch (err) {
+          before.set(oid, err as Error);
+        }
+      }
+      const after = new Map(before);
+      const outcomes = batch.map((w) => {
+        const current = after.get(w.oid) as T | null | Error;
+        if (current instanceof Error) return current;
+        try {
+          const next = w.mutate(current === null ? null : structuredClone(current));
+          if (next !== null) this.checkObject(next, w.oid);
+          after.set(w.oid, next);
+          return { next };
+        } catch (err) {
+          return err as Error;
+        }
       });
-      written = result.next;
-      if (!result.changed || result.swapped) break;
+      const changes = oids
+        .filter((oid) => !(before.get(oid) instanceof Error) && !sameJson(before.get(oid), after.get(oid)))
+        .map((oid) => ({
+          oid,
+          next: after.get(oid) as T | null,
+          paths: lookup.notes.get(oid)?.paths ?? [],
+          known: lookup.commits.has(oid),
+        }));
+      const written = changes.length === 0 || (await this.commitNotes(old, changes));
+      if (written) {
+        batch.forEach((w, i) => {
+          const outcome = outcomes[i];
+          if (outcome instanceof Error) w.reject(outcome);
+          else w.resolve(outcome.next);
+        });
+        return;
+      }
       if (attempt >= maxAttempts) {
         throw new NotesStoreError(
-          `${this.ref}: gave up updating the note of ${oid} after ${attempt} attempts: other writers kept moving the ref`,
+          `${this.ref}: gave up updating the notes of ${oids.length} commit(s) (${oids[0]}${oids.length > 1 ? ', ...' : ''}) after ${attempt} attempts: other writers kept moving the ref`,
         );
       }
-      this.log.debug({ commit: oid, attempt }, 'notes ref moved under us; re-reading');
+      this.log.debug({ commits: oids.length, attempt }, 'notes ref moved under us; re-reading');
       await backoff(attempt);
     }
-    return written;
+  }
+
+  /**
+   * One notes commit on top of `old` (a new root when null) with these notes set or removed, moved
+   * into place by fast-import only if the ref still is `old` (its update is a checked fast-forward).
+   * False when another writer moved the ref first.
+   */
+  private async commitNotes(
+    old: string | null,
+    changes: { oid: string; next: T | null; paths: string[]; known: boolean }[],
+  ): Promise<boolean> {
+    const chunks: string[] = ['feature done\n', `commit ${this.ref}\n`];
+    const message = `flinkops: update ${changes.length} note(s)\n`;
+    const { name, email } = this.identity;
+    chunks.push(`committer ${name} <${email}> ${Math.floor(Date.now() / 1000)} +0000\n`);
+    chunks.push(`data ${Buffer.byteLength(message)}\n${message}`);
+    if (old) chunks.push(`from ${old}\n`);
+    for (const { oid, next, paths, known } of changes) {
+      // the old note goes wherever it sits: fast-import's N writes at its own fan-out depth and
+      // would otherwise leave a second note for the same commit behind
+      for (const path of paths) chunks.push(`D ${path}\n`);
+      if (next === null) continue;
+      const body = `${JSON.stringify(next)}\n`;
+      // N needs the commit in this repository (a worker's clone may lag the poller): else the note
+      // is written by path, where the old one was or unfanned (git reads notes at any depth)
+      const target = known ? `N inline ${oid}` : `M 100644 inline ${paths[0] ?? oid}`;
+      chunks.push(`${target}\ndata ${Buffer.byteLength(body)}\n${body}\n`);
+    }
+    chunks.push('done\n');
+    const res = await this.runGitStatus(['fast-import', '--quiet'], chunks.join(''));
+    if (res.code === 0) return true;
+    if (
+      /not updating|does not contain|cannot lock ref|unable to (lock|update)|incorrect old value/i.test(
+        res.stderr,
+      )
+    )
+      return false;
+    throw new NotesStoreError(`${this.ref}: writing notes failed: ${this.scrub(res.stderr.trim())}`);
+  }
+
+  /**
+   * Where and what the notes of these commits are in the notes commit `at` (and which of the commits
+   * this repository has), through one `git cat-file --batch`: a note sits at <sha> or, fanned out,
+   * at <2 hex>/<rest> (and deeper); every place is asked for.
+   */
+  private async notesAt(at: string | null, oids: string[]): Promise<NotesLookup> {
+    const asked: { oid: string; spec: string; path?: string }[] = [];
+    for (const oid of oids) {
+      asked.push({ oid, spec: oid });
+      if (!at) continue;
+      for (let depth = 0; depth <= MAX_FANOUT_DEPTH; depth++) {
+        const parts: string[] = [];
+        for (let i = 0; i < depth; i++) parts.push(oid.slice(2 * i, 2 * i + 2));
+        parts.push(oid.slice(2 * depth));
+        const path = parts.join('/');
+        asked.push({ oid, spec: `${at}:${path}`, path });
+      }
+    }
+    const found = await this.catSpecs(asked.map((a) => a.spec));
+    const lookup: NotesLookup = { notes: new Map(), commits: new Set() };
+    asked.forEach((a, i) => {
+      const object = found[i];
+      if (!object) return;
+      if (!a.path) {
+        if (object.type === 'commit') lookup.commits.add(a.oid);
+        return;
+      }
+      if (object.type !== 'blob') return;
+      const note = lookup.notes.get(a.oid);
+      if (note) note.paths.push(a.path);
+      else lookup.notes.set(a.oid, { text: object.text, paths: [a.path] });
+    });
+    return lookup;
   }
 
   /**
@@ -435,6 +589,57 @@ export class GitNotesStore<T extends object> {
         },
       );
       child.stdin?.end(`${blobs.join('\n')}\n`);
+    });
+  }
+
+  /**
+   * `git cat-file --batch` over object specs, answered in order: the object's type and contents, or
+   * null when the spec names nothing.
+   */
+  private catSpecs(specs: string[]): Promise<({ type: string; text: string } | null)[]> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(
+        'git',
+        ['cat-file', '--batch'],
+        {
+          cwd: this.options.repoDir,
+          env: this.env,
+          encoding: 'buffer',
+          timeout: this.options.timeoutMs ?? 60_000,
+          maxBuffer: 1 << 30,
+        },
+        (err, stdout, stderr) => {
+          if (err) {
+            reject(
+              new NotesStoreError(
+                `${this.ref}: cat-file --batch failed: ${this.scrub(String(stderr) || err.message)}`,
+              ),
+            );
+            return;
+          }
+          const out: ({ type: string; text: string } | null)[] = [];
+          let pos = 0;
+          for (let i = 0; i < specs.length; i++) {
+            const eol = stdout.indexOf(10, pos);
+            if (eol < 0) {
+              reject(
+                new NotesStoreError(`${this.ref}: cat-file --batch answered ${i} of ${specs.length} lookups`),
+              );
+              return;
+            }
+            const header = stdout.subarray(pos, eol).toString('utf8').split(' ');
+            pos = eol + 1;
+            // "<oid> <type> <size>" then the contents; "<spec> missing" (or "ambiguous") otherwise
+            if (header.length === 3 && SHA_RE.test(header[0]) && /^\d+$/.test(header[2])) {
+              const length = Number(header[2]);
+              out.push({ type: header[1], text: stdout.subarray(pos, pos + length).toString('utf8') });
+              pos += length + 1;
+            } else out.push(null);
+          }
+          resolve(out);
+        },
+      );
+      child.stdin?.end(`${specs.join('\n')}\n`);
     });
   }
 

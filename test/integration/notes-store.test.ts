@@ -130,6 +130,67 @@ describe('git notes JSON store', () => {
     assert.deepEqual(tempRefsLeft(repo.dir), []);
   });
 
+  it('writes a burst of updates as a few notes commits, each update settled with its own result', async () => {
+    const local = TestRepo.init(join(tmp.dir, 'burst'));
+    const commits = Array.from({ length: 40 }, (_, i) => local.write('f', `${i}`).commit(`c${i}`));
+    const s = store(local.dir, { ref: 'refs/notes/flinkops-burst' });
+    const results = await Promise.allSettled(
+      commits.map((c, i) =>
+        s.update(c, (cur) => {
+          if (i === 7) throw new Error('mutation 7 refuses');
+          return { ...cur, i };
+        }),
+      ),
+    );
+    results.forEach((r, i) => {
+      if (i === 7) assert.equal(r.status === 'rejected' && (r.reason as Error).message, 'mutation 7 refuses');
+      else assert.deepEqual(r.status === 'fulfilled' && r.value, { i });
+    });
+    const all = await s.readAll();
+    assert.equal(all.size, 39);
+    assert.equal(all.has(commits[7]), false);
+    const notesCommits = Number(local.git('rev-list', '--count', 'refs/notes/flinkops-burst').trim());
+    assert.ok(notesCommits < 10, `40 updates took ${notesCommits} notes commits`);
+  });
+
+  it('replaces a note wherever it sits in a fanned-out tree, never leaving two for one commit', async () => {
+    const local = TestRepo.init(join(tmp.dir, 'fanout'));
+    // 300 notes written by git itself: git fans the tree out (xx/<38 hex>)
+    const commits = Array.from({ length: 300 }, (_, i) => local.write('f', `${i}`).commit(`c${i}`));
+    for (const c of commits) local.git('notes', '--ref=flinkops-fan', 'add', '-m', '{"by":"git"}', c);
+    assert.match(local.git('ls-tree', 'refs/notes/flinkops-fan'), /\ttree |\s[0-9a-f]{2}\n/);
+    // one note moved to the top level (a tree another tool left mixed); git still reads it
+    const moved = commits[5];
+    const old = local.git('rev-parse', 'refs/notes/flinkops-fan');
+    const body = '{"by":"git"}\n';
+    git(
+      local.dir,
+      ['fast-import', '--quiet'],
+      `commit refs/notes/flinkops-fan\ncommitter t <t@t> 1700000000 +0000\ndata 5\nmove\nfrom ${old}\n` +
+        `D ${moved.slice(0, 2)}/${moved.slice(2)}\nM 100644 inline ${moved}\ndata ${body.length}\n${body}\n`,
+    );
+    assert.match(local.git('ls-tree', 'refs/notes/flinkops-fan'), new RegExp(`\\t${moved}$`, 'm'));
+    const s = store(local.dir, { ref: 'refs/notes/flinkops-fan' });
+    await s.update(moved, (cur) => ({ ...cur, n: 1 }));
+    await s.update(commits[6], (cur) => ({ ...cur, n: 2 }));
+    await s.update(commits[7], () => null);
+    assert.deepEqual(JSON.parse(local.git('notes', '--ref=flinkops-fan', 'show', moved)), {
+      by: 'git',
+      n: 1,
+    });
+    assert.deepEqual(JSON.parse(local.git('notes', '--ref=flinkops-fan', 'show', commits[6])), {
+      by: 'git',
+      n: 2,
+    });
+    const listed = local.git('notes', '--ref=flinkops-fan', 'list').trim().split('\n');
+    assert.equal(listed.length, 299);
+    assert.equal(listed.filter((l) => l.endsWith(moved)).length, 1);
+    assert.equal(new Set(listed.map((l) => l.split(' ')[1])).size, 299);
+    // git's own notes code still reads and writes the tree flinkops wrote
+    local.git('notes', '--ref=flinkops-fan', 'add', '-f', '-m', '{"by":"git again"}', commits[8]);
+    assert.deepEqual(await s.read(commits[8]), { by: 'git again' });
+  });
+
   it('loses nothing when two processes update the same commit at once', async () => {
     const local = TestRepo.init(join(tmp.dir, 'procs'));
     const commit = local.write('f', '1').commit('c');
