@@ -1,6 +1,9 @@
 // One long-lived `git cat-file --batch-command --buffer` per plan: reading 10,000 blobs through it costs
 // one process instead of 10,000. `info` answers sizes/types without content, so size caps are checked
 // before a byte of a big file is read. Works on bare repositories (the poller's mirror) and never writes.
+// The poller keeps one open across polls (RepoMirror.objectReader): git looks refs up afresh on every
+// request and rescans its packs when an object is missing, so objects and refs a later fetch brought
+// are found. While no answer is awaited the process does not keep node's event loop alive.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 
 export interface ObjectInfo {
@@ -64,6 +67,25 @@ export class BlobReader {
     });
     // a closed pipe surfaces as 'exit' above; without this listener EPIPE would be an uncaught error
     this.child.stdin.on('error', () => {});
+    this.holdEventLoop(false);
+  }
+
+  /** False once the process failed or was closed: a long-lived owner then starts a new reader. */
+  get usable(): boolean {
+    return !this.closed && !this.failure;
+  }
+
+  /** An idle reader must not keep the process alive; one with answers due must. */
+  private holding = true;
+  private holdEventLoop(hold: boolean): void {
+    if (hold === this.holding) return;
+    this.holding = hold;
+    // the pipes are sockets (ref/unref), though typed as plain streams
+    const { stdin, stdout, stderr } = this.child;
+    for (const handle of [this.child, stdin, stdout, stderr] as { ref?(): void; unref?(): void }[]) {
+      if (hold) handle.ref?.();
+      else handle.unref?.();
+    }
   }
 
   /** Type and size of many objects (null for a missing one), answered in order. */
@@ -122,6 +144,7 @@ export class BlobReader {
           this.queue.push({ kind, resolve, reject } as Pending);
         }),
     );
+    this.holdEventLoop(true);
     this.child.stdin.write(`${names.map((name) => `${kind} ${name}`).join('\n')}\n`);
     this.scheduleFlush();
     return answers;
@@ -142,6 +165,7 @@ export class BlobReader {
     if (this.failure) return;
     this.failure = err;
     for (const pending of this.queue.splice(0)) pending.reject(err);
+    this.holdEventLoop(false);
   }
 
   private onData(chunk: Buffer): void {
@@ -182,6 +206,7 @@ export class BlobReader {
       offset = newline + 1 + size + 1;
       pending.resolve({ oid, type, size, content });
     }
+    if (this.queue.length === 0) this.holdEventLoop(false);
     if (offset === 0) {
       this.chunks = [data];
       return;

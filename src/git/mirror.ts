@@ -5,6 +5,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
+import { BlobReader } from './blob-reader.ts';
+import { commitParents } from './commit-graph.ts';
 
 export interface MirrorOptions {
   /** URL or local path of the repository */
@@ -80,9 +82,12 @@ export class RepoMirror {
     const { branch } = this.options;
     const refspecs = [`+refs/heads/${branch}:refs/heads/${branch}`];
     for (const pattern of this.options.extraRefPatterns ?? []) refspecs.push(`+${pattern}:${pattern}`);
-    // the hot path of every poll and webhook: git directly, without simple-git's per-task overhead
+    // the hot path of every poll and webhook: git directly, without simple-git's per-task overhead, and
+    // the new head read through the open cat-file process rather than a rev-parse process
     try {
       await this.run(['fetch', '--quiet', '--prune', '--no-tags', 'origin', ...refspecs]);
+      const head = await this.resolveQuickly(`refs/heads/${branch}`);
+      if (head) return head;
       return (await this.run(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`])).trim();
     } catch (err) {
       throw new GitFetchError(
@@ -97,7 +102,56 @@ export class RepoMirror {
 
   /** Whether `ancestor` is reachable from `descendant` (false also when `ancestor` no longer exists). */
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    // the usual answer (a parent of the new head) without starting a process
+    const parents = await this.parents(descendant);
+    if (parents?.includes(ancestor.toLowerCase())) return true;
     return (await this.exitCode(['merge-base', '--is-ancestor', ancestor, descendant])) === 0;
+  }
+
+  /** Parent commits of a commit, read through the open cat-file process; null when that cannot tell. */
+  async parents(commit: string): Promise<string[] | null> {
+    // a commit id names the same parents forever: the ancestry check and the commit count share one read
+    const id = /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit) ? commit : null;
+    const known = id ? this.parentCache.get(id) : undefined;
+    if (known) return known;
+    try {
+      const parents = await commitParents(this.objectReader(), commit);
+      if (id) {
+        if (this.parentCache.size >= 256) this.parentCache.clear();
+        this.parentCache.set(id, parents);
+      }
+      return parents;
+    } catch {
+      return null; // not a commit, or the reader failed: callers ask git the slow way
+    }
+  }
+
+  private readonly parentCache = new Map<string, string[]>();
+
+  private objects: BlobReader | null = null;
+
+  /**
+   * One `git cat-file --batch-command` on the mirror, kept open across polls and shared by every read
+   * (starting a process costs several ms per poll); a new one is started after a failure or close().
+   */
+  objectReader(): BlobReader {
+    if (!this.objects?.usable) this.objects = new BlobReader(this.dir);
+    return this.objects;
+  }
+
+  /** Stops the shared cat-file process (a later read starts another). */
+  close(): void {
+    this.objects?.close();
+    this.objects = null;
+  }
+
+  /** A ref's commit through the open cat-file process; null when it failed (the caller asks rev-parse). */
+  private async resolveQuickly(ref: string): Promise<string | null> {
+    try {
+      return await this.objectReader().resolveCommit(ref);
+    } catch {
+      return null;
+    }
   }
 
   async commitExists(sha: string): Promise<boolean> {

@@ -9,6 +9,7 @@
 // - a force-push or rewind (the last planned commit is no ancestor of head) and the very first poll
 //   are planned against the live cluster objects, never against a commit that no longer exists.
 import type { ClusterClient } from '../cluster/types.ts';
+import { GitObjectReaderError } from '../git/blob-reader.ts';
 import type { RepoMirror } from '../git/mirror.ts';
 import { approvedDeletes } from '../git/trailers.ts';
 import type { Ledger } from '../ledger/types.ts';
@@ -462,17 +463,28 @@ export class Poller {
   private readIfAncestor(last: string, head: string): Promise<GitRangeManifests | null> {
     const range = `${last}..${head}`;
     if (this.pendingRead?.range !== range) {
+      // both through the mirror's open cat-file process (the ancestry check asks git only when the last
+      // planned commit is not a parent of head)
       const ancestor = this.options.mirror.isAncestor(last, head);
-      const read = readGitRange({
-        repoDir: this.options.mirror.dir,
-        base: last,
-        head,
-        ...this.sourceOptions,
-      });
+      const read = this.readRange(last, head);
       read.catch(() => undefined); // a rewound range fails to read; that outcome is only used for ancestors
       this.pendingRead = { range, read: ancestor.then((yes) => (yes ? read : null)) };
     }
     return this.pendingRead.read;
+  }
+
+  /** The changed manifests of base..head; once more with a new cat-file process if the open one failed. */
+  private async readRange(base: string, head: string): Promise<GitRangeManifests> {
+    const { mirror } = this.options;
+    const options = { repoDir: mirror.dir, base, head, ...this.sourceOptions };
+    try {
+      return await readGitRange({ ...options, reader: mirror.objectReader() });
+    } catch (err) {
+      if (!(err instanceof GitObjectReaderError)) throw err;
+      log.warn({ err: err.message }, 'git cat-file failed; reading again with a new one');
+      mirror.close();
+      return readGitRange({ ...options, reader: mirror.objectReader() });
+    }
   }
 
   /** Whether base..head holds more than one commit (memoised per range). */
@@ -480,10 +492,15 @@ export class Poller {
     const key = `${base}..${head}`;
     let known = this.commitCounts.get(key);
     if (!known) {
-      known = this.options.mirror
-        .repoGit()
-        .raw(['rev-list', '--count', key])
-        .then((n) => Number(n.trim()) > 1)
+      const { mirror } = this.options;
+      known = mirror
+        .parents(head)
+        .then(async (parents) => {
+          // head's only parent is base: the range is head alone (the usual push), no process needed
+          if (parents?.length === 1 && parents[0] === base) return false;
+          const n = await mirror.repoGit().raw(['rev-list', '--count', key]);
+          return Number(n.trim()) > 1;
+        })
         .catch(() => true);
       if (this.commitCounts.size > 100) this.commitCounts.clear();
       this.commitCounts.set(key, known);

@@ -286,6 +286,7 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       await workers?.close().catch(() => undefined);
       await flushWorkerStatuses();
       await queue.close().catch(() => undefined);
+      mirror.close();
       redis.disconnect();
     },
   };

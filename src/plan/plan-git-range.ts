@@ -22,6 +22,8 @@ export interface PlanGitRangeOptions extends ManifestSourceOptions {
   head: string;
   /** newest ledger savepoint per namespace/name (RESTORE_FROM_LEDGER on re-create) */
   ledger?: ReadonlyMap<string, LedgerSavepoint>;
+  /** an open cat-file reader on repoDir to use (and leave open); default one for this call */
+  reader?: BlobReader;
 }
 
 export interface GitRangeManifests {
@@ -54,7 +56,7 @@ export async function planGitRange(options: PlanGitRangeOptions): Promise<Plan> 
  */
 export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRangeManifests> {
   const full = isEmptyRevision(options.base);
-  const reader = new BlobReader(options.repoDir);
+  const reader = options.reader ?? new BlobReader(options.repoDir);
   try {
     const resolved = Promise.all([
       resolveCommit(reader, options.head),
@@ -87,6 +89,6 @@ export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRan
     ]);
     return { base, head, before, after };
   } finally {
-    reader.close();
+    if (reader !== options.reader) reader.close();
   }
 }
