@@ -98,17 +98,28 @@ export class Poller {
     };
   }
 
-  /** One poll: fetch, plan, enqueue, report. Throws on fetch failure (the caller backs off). */
-  async pollOnce(): Promise<PollOutcome> {
+  /**
+   * One poll: fetch, plan, enqueue, report. Throws on fetch failure (the caller backs off). `mayPlan`
+   * (the renewal of the poller lease) is awaited while the fetch runs: when it says no, nothing is
+   * planned and the poll gives null.
+   */
+  async pollOnce(mayPlan?: Promise<boolean>): Promise<PollOutcome | null> {
     const { mirror, state } = this.options;
     this.pendingRead = null; // each poll reads anew (a failed read is not remembered)
     const t0 = performance.now();
     // Redis reads overlap the fetch
-    const [head, last, records] = await Promise.all([
-      mirror.fetch(),
-      state.lastPlanned(),
-      state.deployments(),
-    ]);
+    const fetched = Promise.all([mirror.fetch(), state.lastPlanned(), state.deployments()]);
+    if (mayPlan) {
+      const allowed = await mayPlan.catch((err: unknown) => {
+        fetched.catch(() => undefined);
+        throw err;
+      });
+      if (!allowed) {
+        fetched.catch(() => undefined); // a replica that may not plan does not report fetch failures
+        return null;
+      }
+    }
+    const [head, last, records] = await fetched;
     const t1 = performance.now();
     let candidates: Candidate[];
     let mode: PollOutcome['mode'];

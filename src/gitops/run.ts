@@ -164,29 +164,43 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
   };
   const pollOnceHoldingLease = async (): Promise<PollOutcome | null> => {
     if (!poller || !lease) return null;
-    if (!(await lease.tryAcquire())) return null;
+    // the holder renews its lease while it fetches (a webhook's poll does not wait for that round
+    // trip); a replica without it takes it first, so standby replicas never fetch
+    let renewal: Promise<boolean> | undefined;
+    const renewalFailure: { err?: unknown } = {};
+    if (lease.isHeld)
+      renewal = lease.tryAcquire().catch((err: unknown) => {
+        renewalFailure.err = err;
+        return false;
+      });
+    else if (!(await lease.tryAcquire())) return null;
     try {
-      const outcome = await poller.pollOnce();
-      lastFetchError = null;
-      await state.markPolled(true);
-      defaultMetrics.markPollSucceeded();
-      if (outcome.mode !== 'none' || outcome.planned.length) {
-        log.info(
-          {
-            head: outcome.head,
-            mode: outcome.mode,
-            planned: outcome.planned.map((p) => `${p.key}:${p.outcome}`),
-            errors: outcome.errors.length,
-          },
-          'planned',
-        );
+      const outcome = await poller.pollOnce(renewal);
+      if (outcome) {
+        lastFetchError = null;
+        await state.markPolled(true);
+        defaultMetrics.markPollSucceeded();
+        if (outcome.mode !== 'none' || outcome.planned.length) {
+          log.info(
+            {
+              head: outcome.head,
+              mode: outcome.mode,
+              planned: outcome.planned.map((p) => `${p.key}:${p.outcome}`),
+              errors: outcome.errors.length,
+            },
+            'planned',
+          );
+        }
+        return outcome;
       }
-      return outcome;
     } catch (err) {
       lastFetchError = err instanceof Error ? err.message : String(err);
       await state.markPolled(false, lastFetchError).catch(() => undefined);
       throw err;
     }
+    // the lease was lost, or could not be renewed, while fetching: nothing was planned
+    if ('err' in renewalFailure) throw renewalFailure.err;
+    return null;
   };
 
   // a request that arrives while a poll runs is remembered, so the commit it announces is not left
