@@ -108,18 +108,30 @@ export class Poller {
     this.pendingRead = null; // each poll reads anew (a failed read is not remembered)
     const t0 = performance.now();
     // Redis reads overlap the fetch
-    const fetched = Promise.all([mirror.fetch(), state.lastPlanned(), state.deployments()]);
+    const fetching = mirror.fetch();
+    const fetched = Promise.all([fetching, state.lastPlanned(), state.deployments()]);
+    fetched.catch(() => undefined); // awaited below, or dropped when this replica may not plan
+    // whatever happens, the fetch is let finish before the poll ends: polls never run two fetches at
+    // once in the mirror
+    const settled = () =>
+      fetching.then(
+        () => undefined,
+        () => undefined,
+      );
     if (mayPlan) {
-      const allowed = await mayPlan.catch((err: unknown) => {
-        fetched.catch(() => undefined);
+      const allowed = await mayPlan.catch(async (err: unknown) => {
+        await settled();
         throw err;
       });
       if (!allowed) {
-        fetched.catch(() => undefined); // a replica that may not plan does not report fetch failures
+        await settled(); // a replica that may not plan does not report a fetch failure
         return null;
       }
     }
-    const [head, last, records] = await fetched;
+    const [head, last, records] = await fetched.catch(async (err: unknown) => {
+      await settled();
+      throw err;
+    });
     const t1 = performance.now();
     let candidates: Candidate[];
     let mode: PollOutcome['mode'];
