@@ -109,7 +109,14 @@ export class Poller {
     const t0 = performance.now();
     // Redis reads overlap the fetch
     const fetching = mirror.fetch();
-    const fetched = Promise.all([fetching, state.lastPlanned(), state.deployments()]);
+    // the records to look at even when no commit touches them (all of them, and the set indexing those
+    // rebuilt, on this replica's first poll with the lease)
+    const indexed = this.attentionIndexed;
+    const fetched = Promise.all([
+      fetching,
+      state.lastPlanned(),
+      indexed ? state.deploymentsNeedingAttention() : state.reindex(),
+    ]);
     fetched.catch(() => undefined); // awaited below, or dropped when this replica may not plan
     // whatever happens, the fetch is let finish before the poll ends: polls never run two fetches at
     // once in the mirror
@@ -132,6 +139,7 @@ export class Poller {
       await settled();
       throw err;
     });
+    this.attentionIndexed = true;
     const t1 = performance.now();
     let candidates: Candidate[];
     let mode: PollOutcome['mode'];
@@ -156,7 +164,9 @@ export class Poller {
       errors = loaded.errors;
       const since = last && (await mirror.commitExists(last)) ? await mirror.mergeBase(last, head) : null;
       const approvals = await approvedDeletes(mirror.dir, since, head);
-      candidates = await this.liveCandidates(loaded, records, approvals, since);
+      // every deployment flinkops knows, not only those needing attention
+      const all = indexed ? await state.deployments() : records;
+      candidates = await this.liveCandidates(loaded, all, approvals, since);
     }
     for (const error of errors)
       log.warn({ file: error.file, line: error.line, column: error.column }, error.message);
@@ -225,22 +235,24 @@ export class Poller {
     after: LoadedManifests,
     records: Map<string, DeploymentRecord>,
   ): Promise<Candidate[]> {
-    const { mirror } = this.options;
+    const { mirror, state } = this.options;
+    const keys = [...new Set([...before.entries.keys(), ...after.entries.keys()])];
     // approvals only matter for deletes; most commits have none, so the extra git process is skipped
     const hasDelete = [...before.entries.keys()].some((key) => !after.entries.has(key));
-    const approvals: ReadonlySet<string> = hasDelete
-      ? await approvedDeletes(mirror.dir, last, head)
-      : new Set();
+    const [approvals, touchedRecords] = await Promise.all([
+      hasDelete ? approvedDeletes(mirror.dir, last, head) : Promise.resolve(new Set<string>()),
+      state.deploymentsOf(keys),
+    ]);
     const headIncomplete = after.unreadableFiles.size > 0;
     const touched = new Set<string>();
     const out: Candidate[] = [];
-    for (const key of new Set([...before.entries.keys(), ...after.entries.keys()])) {
+    for (const key of keys) {
       if (after.invalidKeys.has(key)) continue;
       const was = before.entries.get(key) ?? null;
       const now = after.entries.get(key) ?? null;
       if (was && !now && headIncomplete) continue;
       touched.add(key);
-      const record = records.get(key) ?? {};
+      const record = touchedRecords.get(key) ?? {};
       const ref = (now ?? was)!;
       const paths = [...new Set([was?.file, now?.file].filter((p): p is string => Boolean(p)))];
       if (isOpen(record)) {
@@ -508,6 +520,14 @@ export class Poller {
       mirror.close();
       return readGitRange({ ...options, reader: mirror.objectReader() });
     }
+  }
+
+  /** Whether the set of records needing attention is known to be complete (see PollerState.reindex). */
+  private attentionIndexed = false;
+
+  /** The next poll reads every record and rebuilds that set (run.ts: after this replica takes the lease). */
+  reindexOnNextPoll(): void {
+    this.attentionIndexed = false;
   }
 
   /** Whether base..head holds more than one commit (memoised per range). */

@@ -173,7 +173,8 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
         renewalFailure.err = err;
         return false;
       });
-    else if (!(await lease.tryAcquire())) return null;
+    else if (await lease.tryAcquire()) poller.reindexOnNextPoll();
+    else return null;
     try {
       const outcome = await poller.pollOnce(renewal);
       if (outcome) {
