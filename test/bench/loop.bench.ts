@@ -19,6 +19,9 @@ import { TestRedis } from '../helpers/redis-server.ts';
 import { makeTempDir } from '../helpers/tmp.ts';
 import { bumpManifests, median, writeGeneratedManifests } from './generated-repo.ts';
 
+/** namespace/name of generated manifest i (as benchManifest names it) */
+const benchKey = (i: number) => `team-${String(i % 100).padStart(2, '0')}/job-${String(i).padStart(5, '0')}`;
+
 const COUNT = Number(process.env.FLINKOPS_BENCH_MANIFESTS ?? 10_000);
 const CHANGED = 5;
 const RUNS = Number(process.env.FLINKOPS_BENCH_ROUNDS ?? 11);
@@ -40,9 +43,15 @@ try {
   console.log(`generated and pushed ${COUNT} manifests in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   await loadValidator();
 
-  // flinkops has already planned the repository: its poller state says so
+  // flinkops has already planned the repository: its poller state says so, with a record per
+  // deployment as the first poll leaves them (applied and desired at the initial commit)
   const seed = connectRedis(redis.url);
-  await new PollerState(seed, repoIdOf(remote.dir, 'main')).setLastPlanned(initial);
+  const seeded = new PollerState(seed, repoIdOf(remote.dir, 'main'));
+  await seeded.setLastPlanned(initial);
+  const record = JSON.stringify({ applied: initial, desired: initial });
+  const records: string[] = [];
+  for (let i = 0; i < COUNT; i++) records.push(benchKey(i), record);
+  await seed.hset(`flinkops:poller:${seeded.repoId}:deployments`, ...records);
   seed.disconnect();
 
   const config = loadRunConfig({
