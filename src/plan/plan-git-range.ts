@@ -62,6 +62,13 @@ export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRan
       resolveCommit(reader, options.head),
       full ? Promise.resolve(null) : resolveCommit(reader, options.base),
     ]);
+    // given two commit ids (the poller's case), the tree walk starts along with their resolution rather
+    // than after it (one round trip to git fewer); used only when they resolve to themselves
+    const early =
+      !full && isObjectId(options.base) && isObjectId(options.head) && options.base !== options.head
+        ? diffCommits(reader, options.base, options.head)
+        : null;
+    early?.catch(() => undefined); // a tag id or an unknown one: resolved below, then walked again
     const [head, base] = await resolved;
     const empty = await readManifestFiles(reader, [], options);
     if (base === null) {
@@ -74,7 +81,10 @@ export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRan
       return { base, head, before: empty, after: await readManifestFiles(reader, files, options) };
     }
     if (base === head) return { base, head, before: empty, after: empty };
-    const changes = await diffCommits(reader, base, head);
+    const changes =
+      early && base === options.base && head === options.head
+        ? await early
+        : await diffCommits(reader, base, head);
     const side = (which: 'base' | 'head'): GitFileRef[] =>
       changes
         .filter((c) => (which === 'base' ? c.baseMode : c.headMode) !== ABSENT_MODE)
@@ -91,4 +101,8 @@ export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRan
   } finally {
     if (reader !== options.reader) reader.close();
   }
+}
+
+function isObjectId(revision: string): boolean {
+  return /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(revision);
 }

@@ -234,6 +234,28 @@ describe('planGitRange', () => {
     );
   });
 
+  test('commit ids, annotated tag ids and unknown ids given as base and head', async () => {
+    const repo = newRepo();
+    repo.write('a.yaml', manifest('a'));
+    const base = repo.commit('base');
+    repo.git('tag', '-a', '-m', 'release', 'v1', base);
+    const tagId = repo.git('rev-parse', 'v1');
+    assert.notEqual(tagId, base);
+    repo.write('a.yaml', manifest('a', { image: 'flink:1.20.1' }));
+    const head = repo.commit('bump');
+    const steps = (plan: Awaited<ReturnType<typeof planGitRange>>) =>
+      plan.transitions.map((t) => [t.name, t.change]);
+    const byIds = await planGitRange({ repoDir: repo.dir, base, head });
+    assert.deepEqual(steps(byIds), [['a', 'update']]);
+    const byTag = await planGitRange({ repoDir: repo.dir, base: tagId, head });
+    assert.equal(byTag.base, base);
+    assert.deepEqual(steps(byTag), [['a', 'update']]);
+    await assert.rejects(
+      planGitRange({ repoDir: repo.dir, base: '1'.repeat(40), head }),
+      UnknownRevisionError,
+    );
+  });
+
   test('deletes need approval unless a commit in base..head carries the trailer', async () => {
     const repo = newRepo();
     repo.write('a.yaml', manifest('a'));
