@@ -77,6 +77,8 @@ interface Candidate {
   base: string | null;
   /** repo paths of the deployment's manifest at base and head */
   paths: string[];
+  /** the deployment's owner in the queue, when already asked for */
+  owner?: Promise<string | null>;
 }
 
 export class Poller {
@@ -235,8 +237,11 @@ export class Poller {
     after: LoadedManifests,
     records: Map<string, DeploymentRecord>,
   ): Promise<Candidate[]> {
-    const { mirror, state } = this.options;
+    const { mirror, state, queue } = this.options;
     const keys = [...new Set([...before.entries.keys(), ...after.entries.keys()])];
+    // who owns each deployment in the queue, asked along with the records (planCandidate needs it)
+    const owners = new Map(keys.map((key) => [key, queue.locks.owner(key)]));
+    for (const owner of owners.values()) owner.catch(() => undefined); // awaited in planCandidate
     // approvals only matter for deletes; most commits have none, so the extra git process is skipped
     const hasDelete = [...before.entries.keys()].some((key) => !after.entries.has(key));
     const [approvals, touchedRecords] = await Promise.all([
@@ -279,6 +284,7 @@ export class Poller {
           approvals,
           base: last,
           paths,
+          owner: owners.get(key),
         });
       }
     }
@@ -402,7 +408,7 @@ export class Poller {
       return;
     }
     // one round trip for the common case (nobody owns the deployment); the full status only when busy
-    const owned = (await queue.locks.owner(key)) !== null;
+    const owned = (await (candidate.owner ?? queue.locks.owner(key))) !== null;
     const busy = owned ? await queue.deploymentStatus(namespace, name) : { running: null };
     if (busy.running) {
       const failedStep = busy.running.steps.find((s) => s.state === 'failed');
