@@ -70,6 +70,11 @@ export class BlobReader {
     this.holdEventLoop(false);
   }
 
+  /** No answer is awaited. */
+  get idle(): boolean {
+    return this.queue.length === 0;
+  }
+
   /** False once the process failed or was closed: a long-lived owner then starts a new reader. */
   get usable(): boolean {
     return !this.closed && !this.failure;

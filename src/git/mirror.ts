@@ -129,14 +129,30 @@ export class RepoMirror {
   private readonly parentCache = new Map<string, string[]>();
 
   private objects: BlobReader | null = null;
+  private objectsStartedAt = 0;
 
   /**
    * One `git cat-file --batch-command` on the mirror, kept open across polls and shared by every read
    * (starting a process costs several ms per poll); a new one is started after a failure or close().
    */
   objectReader(): BlobReader {
-    if (!this.objects?.usable) this.objects = new BlobReader(this.dir);
+    if (!this.objects?.usable) {
+      this.objects = new BlobReader(this.dir);
+      this.objectsStartedAt = Date.now();
+    }
     return this.objects;
+  }
+
+  /**
+   * Replaces the shared reader once it is older than `maxAgeMs` and idle: a process that lives for days
+   * would keep the pack files a `git gc` deleted open (their disk space is freed only when it exits).
+   * Called after a poll's work, so the new process is started off the path of the next poll.
+   */
+  refreshObjectReader(maxAgeMs = 10 * 60_000): void {
+    if (!this.objects?.idle || Date.now() - this.objectsStartedAt < maxAgeMs) return;
+    this.objects.close();
+    this.objects = null;
+    this.objectReader();
   }
 
   /** Stops the shared cat-file process (a later read starts another). */

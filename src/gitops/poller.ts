@@ -215,6 +215,7 @@ export class Poller {
     );
     outcome.statusesWritten = statusesWritten;
     await state.setLastPlanned(head);
+    mirror.refreshObjectReader();
     if (this.options.prRefPatterns?.length) {
       outcome.pullRequests = await planPullRequests({
         mirror,

@@ -104,6 +104,23 @@ describe('RepoMirror with a long-lived cat-file process', () => {
     }
   });
 
+  test('an old idle reader is replaced (so packs a gc deleted are not held open for days)', async () => {
+    const reader = env.mirror.objectReader();
+    env.mirror.refreshObjectReader(); // young: kept
+    assert.equal(env.mirror.objectReader(), reader);
+    const busy = reader.info(['HEAD']);
+    env.mirror.refreshObjectReader(0); // old but busy: kept
+    assert.equal(env.mirror.objectReader(), reader);
+    await busy;
+    env.mirror.refreshObjectReader(0);
+    const fresh = env.mirror.objectReader();
+    assert.notEqual(fresh, reader);
+    assert.equal(reader.usable, false);
+    const head = await env.mirror.fetch();
+    assert.equal(env.mirror.objectReader(), fresh);
+    assert.deepEqual(await fresh.resolveCommit('refs/heads/main'), head);
+  });
+
   test('a reader process that died is replaced on the next use', async () => {
     const reader = env.mirror.objectReader();
     (reader as unknown as { child: { kill(): void } }).child.kill();
