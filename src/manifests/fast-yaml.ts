@@ -1,9 +1,10 @@
 // A fast reader for the plain block-YAML that Kubernetes manifests are almost always written in, used
 // before the full `yaml` parser because that one costs ~250 µs per manifest on this machine (2.5 s for
 // 10,000). It understands block mappings and sequences, single-line plain and quoted scalars, comments,
-// `---` separators, empty `[]`/`{}`, and YAML 1.2 core-schema scalars, and gives back exactly what
-// `yaml`'s toJS would. Anything else (anchors, aliases, tags, block or multi-line scalars, flow
-// collections with content, escapes, tabs, CR line ends, odd keys, duplicates) makes it return null and
+// `---` separators, one-line flow mappings and sequences of scalars (`resources: { cpu: 1 }`, `[a, b]`),
+// and YAML 1.2 core-schema scalars, and gives back exactly what `yaml`'s toJS would. Anything else
+// (anchors, aliases, tags, block or multi-line scalars, nested or multi-line flow collections, escapes,
+// tabs, CR line ends, odd keys, duplicates) makes it return null and
 // the caller parses the file with `yaml` instead, so the full parser stays the authority on every
 // unusual file and on every error message. test/unit/manifests-fast-yaml.test.ts checks it against `yaml`.
 
@@ -120,7 +121,7 @@ class BlockParser {
         out.push(this.nestedValue(indent, false));
       } else if (isSequenceItem(rest) || rest.startsWith('#')) {
         throw BAIL; // `- - x` nesting or odd comment placement
-      } else if (looksLikeMappingEntry(rest)) {
+      } else if (rest.charCodeAt(0) !== 123 && rest.charCodeAt(0) !== 91 && looksLikeMappingEntry(rest)) {
         // `- key: value` starts a mapping whose keys sit at the column of `key`
         this.lines[this.pos] = { no: line.no, indent: line.indent + offset, text: rest };
         out.push(this.mapping(line.indent + offset));
@@ -222,9 +223,77 @@ function scalar(text: string): unknown {
   const plain = stripComment(text);
   if (plain === '[]' || plain === '[ ]') return [];
   if (plain === '{}' || plain === '{ }') return {};
+  if (first === 123 /* { */ || first === 91 /* [ */) return flowCollection(text);
   if (VALUE_INDICATOR_START.test(plain)) throw BAIL;
   if (plain.includes(': ') || plain.endsWith(':') || plain.includes(' #')) throw BAIL;
   return resolvePlain(plain);
+}
+
+/**
+ * A flow mapping or sequence on one line whose entries are scalars: `{ memory: "2048m", cpu: 1 }`,
+ * `[a, "b"]`. Nesting, comments, empty entries, implicit or explicit null values, and plain scalars
+ * with a colon (whose meaning in flow context is subtle) are left to `yaml`.
+ */
+function flowCollection(text: string): unknown {
+  if (text.includes('#')) throw BAIL;
+  const mapping = text.charCodeAt(0) === 123;
+  if (text.charAt(text.length - 1) !== (mapping ? '}' : ']')) throw BAIL;
+  const items = splitFlowItems(text.slice(1, -1));
+  if (!mapping) return items.map(flowScalar);
+  const out: Record<string, unknown> = {};
+  for (const item of items) {
+    let key: string;
+    let after: number;
+    const first = item.charCodeAt(0);
+    if (first === 34 || first === 39) {
+      const quoted = readQuoted(item);
+      key = quoted.value;
+      after = quoted.end;
+    } else {
+      after = item.indexOf(':');
+      if (after <= 0) throw BAIL;
+      key = item.slice(0, after);
+      if (INDICATOR_START.test(key) || key !== key.trim() || resolvePlain(key) !== key) throw BAIL;
+    }
+    if (item.charCodeAt(after) !== 58 || item.charCodeAt(after + 1) !== 32) throw BAIL;
+    if (key === '<<' || key === '__proto__' || key === 'constructor' || key === '') throw BAIL;
+    if (Object.hasOwn(out, key)) throw BAIL;
+    out[key] = flowScalar(item.slice(after + 2).trim());
+  }
+  return out;
+}
+
+/** The comma-separated entries of a flow collection's inside, trimmed; quotes respected. */
+function splitFlowItems(inner: string): string[] {
+  const items: string[] = [];
+  let start = 0;
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner.charCodeAt(i);
+    if (c === 34 || c === 39) {
+      i += readQuoted(inner.slice(i)).end - 1;
+    } else if (c === 91 || c === 93 || c === 123 || c === 125) {
+      throw BAIL; // nested collection
+    } else if (c === 44 /* , */) {
+      items.push(inner.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  const last = inner.slice(start).trim();
+  if (last !== '' || items.length === 0) items.push(last);
+  if (items.some((item) => item === '')) throw BAIL;
+  return items;
+}
+
+/** One scalar entry of a flow collection. */
+function flowScalar(item: string): unknown {
+  const first = item.charCodeAt(0);
+  if (first === 34 || first === 39) {
+    const quoted = readQuoted(item);
+    if (quoted.end !== item.length) throw BAIL;
+    return quoted.value;
+  }
+  if (item === '' || VALUE_INDICATOR_START.test(item) || /[:"']/.test(item)) throw BAIL;
+  return resolvePlain(item);
 }
 
 /** A quoted scalar that closes on the same line and has no escapes. */

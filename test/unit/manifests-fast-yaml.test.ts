@@ -114,8 +114,21 @@ describe('fast YAML reader', () => {
     'block scalar': 'a: |\n  text\n',
     'folded scalar': 'a: >\n  text\n',
     'multi-line plain': 'a: one\n  two\n',
-    'flow with content': 'a: [1, 2]\n',
-    'flow map': 'a: {b: 1}\n',
+    'nested flow': 'a: {b: [1]}\n',
+    'nested flow sequence': 'a: [[1], 2]\n',
+    'flow item with a comment': '- {b: 1} # c\n',
+    'multi-line flow': 'a: {b: 1,\n  c: 2}\n',
+    'flow map without space after colon': 'a: {b:1}\n',
+    'flow map key without value': 'a: {b}\n',
+    'flow map empty value': 'a: {b: }\n',
+    'flow empty entry': 'a: [1, , 2]\n',
+    'flow duplicate key': 'a: {b: 1, b: 2}\n',
+    'flow value with a colon': 'a: {url: http://x}\n',
+    'flow explicit key': 'a: {? b: c}\n',
+    'flow alias': 'a: &x 1\nb: [*x]\n',
+    'flow tag': 'a: {b: !t c}\n',
+    'flow text after close': 'a: [1] x\n',
+    'flow escape': 'a: ["x\\ny"]\n',
     escape: 'a: "x\\ny"\n',
     tab: 'a:\t1\n',
     crlf: 'a: 1\r\nb: 2\r\n',
@@ -153,6 +166,10 @@ describe('fast YAML reader', () => {
     'colons in values': 'a: http://h:1/p\nb: c:d\n',
     'huge numbers':
       'a: 12345678901234567890\nb: 0x1234567890abcdef12\nc: 1.2345678901234567890123\nd: 0o7777777777777777777777\n',
+    'flow mappings and sequences of scalars':
+      'resource: { memory: "2048m", cpu: 1 }\nargs: [--input, "s3://in", 3, true, null, -1, .5, 0x1F]\n' +
+      `m: {a: b c, "q k": 'it''s', 'x': "y, z", n: ~}\ntrailing: [a, b,]\nspaced: {  a: 1 ,b: 2  }\n` +
+      'list:\n  - {name: A, value: "1"}\n  - [x]\ncommented: {b: 1} # c\n',
     'number-like strings': 'a: 2048m\nb: 1.2.3\nc: 0b101\nd: 1e\nf: +\ng: .\nh: 12:30\n',
   };
   for (const [label, text] of Object.entries(agrees)) {
