@@ -37,7 +37,14 @@ export class FlowBatcher {
     for (let i = 0; i < all.length; i += MAX_BATCH) {
       const batch = all.slice(i, i + MAX_BATCH);
       this.flows.addBulk(batch.map((w) => w.flow)).then(
-        () => {
+        (nodes) => {
+          // BullMQ's addBulk adds nothing and resolves with undefined once close() was called: a caller
+          // told "added" would mark the transition added and no sweep would ever add its flow
+          if (!nodes) {
+            const err = new Error('flow producer is closing: the flow was not added');
+            for (const w of batch) w.reject(err);
+            return;
+          }
           for (const w of batch) w.resolve();
         },
         (err) => {

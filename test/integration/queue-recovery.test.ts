@@ -55,6 +55,23 @@ describe('queue recovery sweep', () => {
     assert.equal((await producer.locks.record(built.transitionId))?.added, true);
   });
 
+  it('a producer that is closing adds no flow and does not mark the transition added (a sweep adds it)', async () => {
+    const closing = new TransitionQueue({ redisUrl: server.url });
+    const input = upgradeInput(sha(0x57), 'rec', 'closing', ['resume']);
+    const built = closing.build(input);
+    assert.ok(built);
+    await closing.flows.close();
+    await assert.rejects(enqueueTransition(closing, input), /flow producer is closing/);
+    await closing.close();
+    const record = await producer.locks.record(built.transitionId);
+    assert.equal(record?.state, 'running');
+    assert.equal(record?.added, false, 'a flow that was never added must not be marked added');
+    assert.equal(await producer.queue.getJob(built.lastJobId), undefined);
+    // what the sweep does for it: add the flow
+    assert.deepEqual(await producer.sweep(), { added: 1, released: 0, started: 0 });
+    assert.equal(await producer.queue.getJobState(built.lastJobId), 'waiting');
+  });
+
   it('adds the flow of a transition that was claimed but whose producer died before adding it', async () => {
     const input = upgradeInput(sha(0x51), 'rec', 'claimed');
     const built = producer.build(input);
