@@ -26,9 +26,22 @@ if (files.length === 0) {
   console.error('no test files matched', filters.join(' '));
   process.exit(1);
 }
+// A test that hangs fails after TEST_TIMEOUT_MS instead of holding CI until its limit, and a file whose
+// tests are done exits even when a failed test left a connection open (seen: a Redis client that an
+// assertion skipped closing kept its file, and so the whole run, waiting forever).
+const TEST_TIMEOUT_MS = 300_000;
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-reporter=spec',
+    `--test-timeout=${TEST_TIMEOUT_MS}`,
+    '--test-force-exit',
+    ...files,
+  ],
   {
     cwd: root,
     stdio: 'inherit',
