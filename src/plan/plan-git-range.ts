@@ -1,18 +1,23 @@
 // The one impure edge of src/plan: read base and head from git (no checkout, one cat-file process),
 // collect approvals from commit trailers, then call the pure planner. A base of '', the null sha or the
 // empty tree means "nothing before" (a full plan of head). Only files changed between base and head
-// are read, so an incremental plan costs O(changed files).
+// are read, so an incremental plan costs O(changed files), plus one `git grep` when a deployment
+// appears in or vanishes from the changed files (it may still be defined in a file left untouched).
 import { BlobReader } from '../git/blob-reader.ts';
-import { ABSENT_MODE } from '../git/changed-files.ts';
+import { ABSENT_MODE, type ChangedFile } from '../git/changed-files.ts';
+import { filesContaining } from '../git/files-containing.ts';
 import { isEmptyRevision, NULL_SHA, resolveCommit } from '../git/read-revision.ts';
 import { approvedDeletes } from '../git/trailers.ts';
+
 import { diffCommits } from '../git/tree-diff.ts';
+import { collectEntries } from '../manifests/collect-entries.ts';
 import {
   type GitFileRef,
   type LoadedManifests,
   type ManifestSourceOptions,
   readManifestFiles,
 } from '../manifests/read-manifest-files.ts';
+import { manifestPathMatcher } from '../manifests/select-files.ts';
 import { planRevision } from './plan-revision.ts';
 import type { LedgerSavepoint, Plan } from './types.ts';
 
@@ -97,9 +102,67 @@ export async function readGitRange(options: PlanGitRangeOptions): Promise<GitRan
       readManifestFiles(reader, side('base'), options),
       readManifestFiles(reader, side('head'), options),
     ]);
+    await joinUntouchedDefinitions(reader, options, head, changes, before, after);
     return { base, head, before, after };
   } finally {
     if (reader !== options.reader) reader.close();
+  }
+}
+
+/**
+ * Only the changed files are read, so a deployment that appears in, or vanishes from, the changed files
+ * may still be defined in a file the range did not touch: a manifest copied without a new name, or one
+ * of two duplicate definitions removed. That deployment is neither created nor deleted: its untouched
+ * definition stands at base and at head alike. At head, a second definition is the same error a full
+ * plan reports (nothing is planned for it). At base, a definition the range removed is kept as the
+ * "before": a duplicate there planned nothing, and comparing against it shows any change the definition
+ * that stays brings instead of hiding it.
+ */
+async function joinUntouchedDefinitions(
+  reader: BlobReader,
+  options: PlanGitRangeOptions,
+  head: string,
+  changes: readonly ChangedFile[],
+  before: LoadedManifests,
+  after: LoadedManifests,
+): Promise<void> {
+  const appeared = [...after.entries.values()].filter(
+    (e) => !before.entries.has(e.key) && !before.invalidKeys.has(e.key),
+  );
+  const vanished = [...before.entries.values()].filter(
+    (e) => !after.entries.has(e.key) && !after.invalidKeys.has(e.key),
+  );
+  const moving = [...appeared, ...vanished];
+  if (moving.length === 0) return;
+  const changed = new Set(changes.map((c) => c.path));
+  const selected = manifestPathMatcher(options.globs);
+  const paths = (
+    await filesContaining(
+      options.repoDir,
+      head,
+      moving.map((e) => e.name),
+    )
+  ).filter((path) => !changed.has(path) && selected(path) && !/[\n\r]/.test(path));
+  if (paths.length === 0) return;
+  const infos = await reader.info(paths.map((path) => `${head}:${path}`));
+  const files: GitFileRef[] = [];
+  paths.forEach((path, i) => {
+    const info = infos[i];
+    if (info?.type === 'blob') files.push({ path, oid: info.oid, mode: '100644', size: info.size });
+  });
+  const untouched = await readManifestFiles(reader, files, options);
+  for (const entry of moving) {
+    const standing = untouched.entries.get(entry.key);
+    if (!standing) continue;
+    if (!before.entries.has(entry.key)) before.entries.set(entry.key, standing);
+    const own = after.entries.get(entry.key);
+    if (!own) {
+      after.entries.set(entry.key, standing);
+      continue;
+    }
+    after.errors.push(...collectEntries([own, standing]).errors);
+    after.invalidKeys.add(entry.key);
+    after.entries.delete(entry.key);
   }
 }
 

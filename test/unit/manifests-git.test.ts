@@ -234,6 +234,60 @@ describe('planGitRange', () => {
     );
   });
 
+  test('a new file defining a deployment an untouched file defines is the error a full plan gives, not a create', async () => {
+    const repo = newRepo();
+    repo.write('jobs/orders.yaml', manifest('orders', { namespace: 'streaming' }));
+    // a name that only contains "orders" must not count
+    repo.write('jobs/orders-audit.yaml', manifest('orders-audit', { namespace: 'streaming' }));
+    const base = repo.commit('base');
+    // copied to start a v2 and edited, but the name was not changed; another new file is a real create
+    repo.write('jobs/orders-v2.yaml', manifest('orders', { namespace: 'streaming', image: 'flink:2.0' }));
+    repo.write('jobs/payments.yaml', manifest('payments', { namespace: 'streaming' }));
+    const head = repo.commit('copy orders');
+    const incremental = await planGitRange({ repoDir: repo.dir, base, head });
+    const full = await planGitRange({ repoDir: repo.dir, base: '', head });
+    const duplicate = {
+      file: 'jobs/orders.yaml',
+      line: 1,
+      column: 1,
+      message: 'FlinkDeployment streaming/orders is defined twice: here and at jobs/orders-v2.yaml:1:1',
+    };
+    assert.deepEqual(incremental.errors, [duplicate]);
+    assert.deepEqual(full.errors, [duplicate]);
+    assert.deepEqual(
+      incremental.transitions.map((t) => [t.name, t.change]),
+      [['payments', 'create']],
+      'nothing is planned for the duplicated deployment',
+    );
+  });
+
+  test('removing one of two definitions is an update to the one that stays, not a delete', async () => {
+    const repo = newRepo();
+    repo.write('a.yaml', manifest('orders'));
+    repo.write('b.yaml', manifest('other'));
+    const base = repo.commit('base');
+    repo.write('b.yaml', manifest('orders', { image: 'flink:1.20.1' }));
+    const dup = repo.commit('orders defined twice');
+    const broken = await planGitRange({ repoDir: repo.dir, base, head: dup });
+    assert.deepEqual(
+      broken.errors.map((e) => e.message),
+      ['FlinkDeployment default/orders is defined twice: here and at a.yaml:1:1'],
+    );
+    assert.deepEqual(
+      broken.transitions.map((t) => [t.name, t.change, t.safety]),
+      [['other', 'delete', 'needs-approval']],
+    );
+    repo.remove('b.yaml');
+    const fixed = repo.commit('drop the copy');
+    const plan = await planGitRange({ repoDir: repo.dir, base: dup, head: fixed });
+    assert.deepEqual(plan.errors, []);
+    assert.deepEqual(
+      plan.transitions.map((t) => [t.name, t.change]),
+      [['orders', 'update']],
+      'from the removed definition to the one that stays (flink:1.20.1 -> flink:1.20), never a delete',
+    );
+  });
+
   test('commit ids, annotated tag ids and unknown ids given as base and head', async () => {
     const repo = newRepo();
     repo.write('a.yaml', manifest('a'));
