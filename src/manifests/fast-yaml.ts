@@ -25,10 +25,18 @@ interface Line {
 
 class Bail extends Error {}
 const BAIL = new Bail();
+/**
+ * Characters JavaScript's trim() removes but YAML treats as content (only space and tab are YAML
+ * whitespace), and the BOM (which `yaml` drops also after leading comment lines): a file holding any
+ * of them goes to the full parser, so no trim here can change a value.
+ */
+const NOT_YAML_WHITESPACE = /[\v\f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]/;
+/** YAML: an implicit key's `:` is at most 1024 characters after the key starts */
+const MAX_IMPLICIT_KEY = 1024;
 
 /** Documents of a multi-document YAML file, or null when the file needs the full parser. */
 export function fastParseYaml(source: string): FastDocument[] | null {
-  if (source.includes('\t') || source.includes('\r') || source.charCodeAt(0) === 0xfeff) return null;
+  if (source.includes('\t') || source.includes('\r') || NOT_YAML_WHITESPACE.test(source)) return null;
   try {
     return parseStream(source);
   } catch (err) {
@@ -199,6 +207,7 @@ function splitKey(text: string): { key: string; rest: string } {
     after = colon + 1;
   }
   if (key === '<<' || key === '__proto__' || key === 'constructor' || key === '') throw BAIL;
+  if (after - 1 >= MAX_IMPLICIT_KEY) throw BAIL;
   if (after < text.length && text.charCodeAt(after) !== 32) throw BAIL;
   return { key, rest: stripComment(text.slice(after).trimStart()) };
 }

@@ -146,6 +146,15 @@ describe('fast YAML reader', () => {
     'scalar document': 'just text\n',
     'proto key': '__proto__: 1\n',
     'sequence of sequences': '- - a\n',
+    // JavaScript's trim() would eat these, YAML keeps them (found by differential fuzzing)
+    'no-break space ending a value': 'spec:\n  image: flink:1.20\u00a0\n',
+    'ideographic space in a flow item': 'a: [b\u3000]\n',
+    'no-break space after a colon': 'a:\u00a0\nb: 1\n',
+    'vertical tab and form feed': 'a: b\u000b\nc: d\u000c\n',
+    'line separator': 'a: b\u2028c\n',
+    'BOM after a comment line': '# c\n\ufeffapiVersion: flink.apache.org/v1beta1\nkind: FlinkDeployment\n',
+    'implicit key over 1024 characters': `${'k'.repeat(1025)}: 1\n`,
+    'quoted implicit key over 1024 characters': `"${'k'.repeat(1023)}": 1\n`,
   };
   for (const [label, text] of Object.entries(declines)) {
     test(`declines: ${label}`, () => {
@@ -170,6 +179,7 @@ describe('fast YAML reader', () => {
       'resource: { memory: "2048m", cpu: 1 }\nargs: [--input, "s3://in", 3, true, null, -1, .5, 0x1F]\n' +
       `m: {a: b c, "q k": 'it''s', 'x': "y, z", n: ~}\ntrailing: [a, b,]\nspaced: {  a: 1 ,b: 2  }\n` +
       'list:\n  - {name: A, value: "1"}\n  - [x]\ncommented: {b: 1} # c\n',
+    'implicit key of 1023 characters': `${'k'.repeat(1023)}: 1\n`,
     'number-like strings': 'a: 2048m\nb: 1.2.3\nc: 0b101\nd: 1e\nf: +\ng: .\nh: 12:30\n',
   };
   for (const [label, text] of Object.entries(agrees)) {
