@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
@@ -336,5 +336,39 @@ describe('kubectl against flinkops sim', () => {
     );
     const gone = await kubectl(['get', 'flinkdep', 'wordcount', '-n', 'kubectl']);
     assert.match(gone.stderr, /not found/);
+  });
+
+  it('create namespace, then delete it with the deployment in it (the operator cleans up first)', async () => {
+    assert.match(await ok(['create', 'namespace', 'team-ns']), /namespace\/team-ns created/);
+    assert.match(await ok(['get', 'ns']), /^team-ns\s+\d+s$/m);
+    const again = await kubectl(['create', 'namespace', 'team-ns']);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /AlreadyExists.*namespaces "team-ns" already exists/);
+    const bad = await kubectl(['create', 'namespace', 'Team_NS']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /RFC 1123/);
+    const file = join(temp.dir, 'in-team-ns.yaml');
+    writeFileSync(
+      file,
+      readFileSync(manifest('inns', 1), 'utf8').replace('namespace: kubectl', 'namespace: team-ns'),
+    );
+    await ok(['apply', '-f', file]);
+    await ok([
+      'wait',
+      '-n',
+      'team-ns',
+      'flinkdep/inns',
+      '--for=jsonpath={.status.lifecycleState}=STABLE',
+      '--timeout=60s',
+    ]);
+    assert.match(
+      await ok(['delete', 'namespace', 'team-ns', '--timeout=90s']),
+      /namespace "team-ns" deleted/,
+    );
+    const gone = await kubectl(['get', 'ns', 'team-ns']);
+    assert.match(gone.stderr, /namespaces "team-ns" not found/);
+    assert.match((await kubectl(['get', 'flinkdep', '-n', 'team-ns'])).stderr, /No resources found/);
+    const keep = await kubectl(['delete', 'namespace', 'default']);
+    assert.match(keep.stderr, /Forbidden.*may not be deleted/);
   });
 });

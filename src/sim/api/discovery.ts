@@ -78,7 +78,7 @@ export function apiResourceList(groupVersionText: string) {
       singularName: 'namespace',
       namespaced: false,
       kind: 'Namespace',
-      verbs: ['get', 'list', 'watch'],
+      verbs: ['create', 'delete', 'get', 'list'],
       shortNames: ['ns'],
       storageVersionHash: 'Q3oi5N2YM8M=',
     });

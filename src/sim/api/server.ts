@@ -9,6 +9,7 @@ import type { SimTruth } from '../types.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.ts';
 import { FaultInjector } from './faults.ts';
 import { handleResource, type JsonReply } from './handlers.ts';
+import { Namespaces } from './namespaces.ts';
 import { openApiGroupVersion, openApiRoot } from './openapi.ts';
 import { findResource, resourceDefs } from './resources.ts';
 import { ApiError } from './status.ts';
@@ -30,7 +31,7 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -43,7 +44,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -120,13 +121,13 @@ const SIM_JOB = /^\/sim\/v1\/namespaces\/([^/]+)\/jobs\/([^/]+)$/;
 export class EmbeddedApiServer {
   readonly faults: FaultInjector;
   private readonly watches = new Set<ServerResponse>();
-  /** implicit namespaces are "created" when first seen (default: at start), so kubectl can show an age */
-  private readonly namespacesSeen = new Map<string, string>([['default', new Date().toISOString()]]);
+  private readonly namespaces: Namespaces;
   private server!: Server;
   private address!: AddressInfo;
 
   private constructor(private readonly options: ApiServerOptions) {
     this.faults = options.faults ?? new FaultInjector();
+    this.namespaces = new Namespaces(options.store);
   }
 
   static async start(options: ApiServerOptions): Promise<EmbeddedApiServer> {
@@ -172,11 +173,13 @@ export class EmbeddedApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
-    const body =
-      method === 'GET' || method === 'HEAD' ? '' : await readBody(req).catch((err) => err as ApiError);
+    const raw =
+      method === 'GET' || method === 'HEAD'
+        ? Buffer.alloc(0)
+        : await readBody(req).catch((err) => err as ApiError);
     try {
-      if (body instanceof ApiError) throw body;
-      const reply = await this.route(method, url, req, res, body);
+      if (raw instanceof ApiError) throw raw;
+      const reply = await this.route(method, url, req, res, raw);
       if (reply !== 'streaming') sendJson(res, reply.code, reply.body, reply.warnings);
       log.debug({ method, path: url.pathname, code: reply === 'streaming' ? 200 : reply.code }, 'sim api');
     } catch (err) {
@@ -191,8 +194,9 @@ export class EmbeddedApiServer {
     url: URL,
     req: IncomingMessage,
     res: ServerResponse,
-    body: string,
+    raw: Buffer,
   ): Promise<JsonReply> {
+    const body = raw.toString('utf8');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (path.startsWith('/sim/')) return this.routeSim(method, path, body);
 
@@ -231,7 +235,13 @@ export class EmbeddedApiServer {
 
     const parsed = parseResourcePath(path);
     if (!parsed) throw notFoundPath(path);
-    if (parsed.namespaceOnly) return this.namespaceReply(method, parsed.name);
+    if (parsed.namespaceOnly)
+      return this.namespaces.reply(method, parsed.name, {
+        body: raw,
+        contentType: req.headers['content-type'],
+        query: url.searchParams,
+        res,
+      });
     const { group, version, namespace, plural, name, subresource } = parsed;
     const def = findResource(group, version, plural);
     if (!def) throw notFoundPath(path);
@@ -265,48 +275,6 @@ export class EmbeddedApiServer {
       },
       res,
     );
-  }
-
-  private namespaceSeenAt(name: string): string {
-    let seen = this.namespacesSeen.get(name);
-    if (!seen) {
-      seen = new Date().toISOString();
-      this.namespacesSeen.set(name, seen);
-    }
-    return seen;
-  }
-
-  /** Namespaces exist implicitly: `default` and every namespace that holds an object. */
-  private namespaceReply(method: string, name: string | undefined): JsonReply {
-    if (method !== 'GET')
-      throw new ApiError(405, 'MethodNotAllowed', 'namespaces are read-only in the embedded cluster');
-    const names = new Set(['default']);
-    for (const def of resourceDefs()) {
-      for (const object of this.options.store.listShared(def.resource)) {
-        names.add(object.metadata.namespace ?? 'default');
-      }
-    }
-    const toNamespace = (n: string) => ({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: n, creationTimestamp: this.namespaceSeenAt(n) },
-      spec: { finalizers: ['kubernetes'] },
-      status: { phase: 'Active' },
-    });
-    if (name !== undefined) {
-      if (!names.has(name))
-        throw new ApiError(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
-      return { code: 200, body: toNamespace(name) };
-    }
-    return {
-      code: 200,
-      body: {
-        apiVersion: 'v1',
-        kind: 'NamespaceList',
-        metadata: { resourceVersion: String(this.options.store.resourceVersion) },
-        items: [...names].sort().map(toNamespace),
-      },
-    };
   }
 
   private routeSim(method: string, path: string, body: string): JsonReply {
