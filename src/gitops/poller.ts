@@ -239,12 +239,17 @@ export class Poller {
     records: Map<string, DeploymentRecord>,
   ): Promise<Candidate[]> {
     const { mirror, state, queue } = this.options;
-    const keys = [...new Set([...before.entries.keys(), ...after.entries.keys()])];
+    // invalid at base, valid or gone at head (a fix, or the removal of a broken manifest): what runs is
+    // whatever was valid before, which the range cannot tell, so these are planned against the live object
+    const baseInvalid = new Set(
+      [...before.invalidKeys].filter((key) => !before.entries.has(key) && !after.invalidKeys.has(key)),
+    );
+    const keys = [...new Set([...before.entries.keys(), ...after.entries.keys(), ...baseInvalid])];
     // who owns each deployment in the queue, asked along with the records (planCandidate needs it)
     const owners = new Map(keys.map((key) => [key, queue.locks.owner(key)]));
     for (const owner of owners.values()) owner.catch(() => undefined); // awaited in planCandidate
     // approvals only matter for deletes; most commits have none, so the extra git process is skipped
-    const hasDelete = [...before.entries.keys()].some((key) => !after.entries.has(key));
+    const hasDelete = [...before.entries.keys(), ...baseInvalid].some((key) => !after.entries.has(key));
     const [approvals, touchedRecords] = await Promise.all([
       hasDelete ? approvedDeletes(mirror.dir, last, head) : Promise.resolve(new Set<string>()),
       state.deploymentsOf(keys),
@@ -256,18 +261,19 @@ export class Poller {
       if (after.invalidKeys.has(key)) continue;
       const was = before.entries.get(key) ?? null;
       const now = after.entries.get(key) ?? null;
-      if (was && !now && headIncomplete) continue;
+      if (!now && headIncomplete) continue;
       touched.add(key);
       const record = touchedRecords.get(key) ?? {};
-      const ref = (now ?? was)!;
       const paths = [...new Set([was?.file, now?.file].filter((p): p is string => Boolean(p)))];
-      if (isOpen(record)) {
-        // failed, blocked or waiting: plan from what really runs, with approvals since it opened
+      const [namespace, name] = splitKey(key);
+      if (isOpen(record) || baseInvalid.has(key)) {
+        // failed, blocked, waiting or invalid at base: plan from what really runs, with approvals since
+        // it opened (or since it was last applied)
         const since = record.awaitingApproval?.since ?? record.applied ?? last;
         out.push(
           await this.liveCandidate(
-            ref.namespace,
-            ref.name,
+            namespace,
+            name,
             now?.manifest ?? null,
             await this.approvalsSince(since, head, approvals),
             since,
@@ -277,8 +283,8 @@ export class Poller {
       } else {
         out.push({
           key,
-          namespace: ref.namespace,
-          name: ref.name,
+          namespace,
+          name,
           before: was?.manifest ?? null,
           after: now?.manifest ?? null,
           live: false,

@@ -1,7 +1,7 @@
 // A whole Plan from the deployments found at base and at head (pure: the reading happens elsewhere).
 // Deployments pair by namespace/name, so a manifest moved to another file is an update or nothing.
 import type { ManifestEntry, ManifestError } from '../manifests/types.ts';
-import { planTransition } from './plan-transition.ts';
+import { planFromInvalidBase, planTransition } from './plan-transition.ts';
 import type { Plan, PlanContext, Transition } from './types.ts';
 
 /** What was read at one revision (the subset of LoadedManifests the planner needs). */
@@ -26,13 +26,25 @@ export function planRevision(input: PlanRevisionInput, ctx: PlanContext): Plan {
   const { before, after } = input;
   // when any head file could not be read, a deployment missing at head may sit in that file: no deletes then
   const headIncomplete = (after.unreadableFiles?.size ?? 0) > 0;
-  const keys = sortKeys(new Set([...before.entries.keys(), ...after.entries.keys()]));
+  // a key invalid at base but valid (or gone) at head is planned too: a fix, or a broken manifest removed
+  const baseInvalid = [...(before.invalidKeys ?? [])].filter((key) => !before.entries.has(key));
+  const keys = sortKeys(new Set([...before.entries.keys(), ...after.entries.keys(), ...baseInvalid]));
   const transitions: Transition[] = [];
   for (const key of keys) {
     if (after.invalidKeys?.has(key)) continue;
     const was = before.entries.get(key) ?? null;
     const now = after.entries.get(key) ?? null;
     if (was && !now && headIncomplete) continue;
+    if (!was && before.invalidKeys?.has(key)) {
+      if (!now && headIncomplete) continue;
+      const [namespace, ...rest] = key.split('/');
+      const transition = planFromInvalidBase(
+        { namespace, name: rest.join('/'), after: now?.manifest ?? null },
+        ctx,
+      );
+      if (transition) transitions.push(transition);
+      continue;
+    }
     const ref = (now ?? was)!;
     const transition = planTransition(
       {

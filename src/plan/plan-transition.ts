@@ -64,6 +64,40 @@ export function planTransition(input: PlanInput, ctx: PlanContext): Transition |
   };
 }
 
+/**
+ * A deployment whose manifest was invalid at base (schema violation, duplicate): nothing was applied
+ * from it, so what runs is whatever was valid before, which the two revisions cannot tell. The plan
+ * says so; when flinkops runs it, the poller plans against the live object instead.
+ */
+export function planFromInvalidBase(input: Omit<PlanInput, 'before'>, ctx: PlanContext): Transition | null {
+  const { namespace, name, after } = input;
+  const key = deploymentKey(namespace, name);
+  const message = `the manifest of ${key} was invalid at base, so the spec that runs is not known from this range: flinkops plans it against the live object when it runs`;
+  if (after) {
+    const transition = planTransition({ namespace, name, before: null, after }, ctx);
+    transition?.warnings.push(
+      warning('BASE_INVALID', `${message} (this create is what happens if it does not exist yet)`),
+    );
+    return transition;
+  }
+  const b = new TransitionBuilder();
+  b.step(
+    'guarded-delete',
+    'manifest removed: take a final savepoint of the live job when it runs, record it in the ledger, then delete',
+  );
+  b.warn('BASE_INVALID', message);
+  requireDeleteApproval(key, ctx, b);
+  return {
+    namespace,
+    name,
+    change: 'delete',
+    steps: b.steps,
+    safety: b.safety,
+    warnings: b.warnings,
+    diff: [],
+  };
+}
+
 // ---------------------------------------------------------------------------------------------- create
 
 function planCreate(key: string, after: FlinkDeployment, ctx: PlanContext, b: TransitionBuilder): void {
@@ -136,13 +170,16 @@ function planDelete(key: string, before: FlinkDeployment, ctx: PlanContext, b: T
       }
     }
   }
-  if (!approved) {
-    b.needsApproval = true;
-    b.warn(
-      'DELETE_NEEDS_APPROVAL',
-      `deleting ${key} needs approval: add the trailer "Flinkops-Approve-Delete: ${key}" to a commit in the range`,
-    );
-  }
+  requireDeleteApproval(key, ctx, b);
+}
+
+function requireDeleteApproval(key: string, ctx: PlanContext, b: TransitionBuilder): void {
+  if (ctx.approvedDeletes.has(key)) return;
+  b.needsApproval = true;
+  b.warn(
+    'DELETE_NEEDS_APPROVAL',
+    `deleting ${key} needs approval: add the trailer "Flinkops-Approve-Delete: ${key}" to a commit in the range`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- update

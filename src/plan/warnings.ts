@@ -33,6 +33,8 @@ export const WARNING_CODES = {
   JOB_NOT_RUNNING: 'JOB_NOT_RUNNING',
   /** savepointTriggerNonce changed on a suspended job: the operator only fires it while the job runs */
   SAVEPOINT_TRIGGER_WHILE_SUSPENDED: 'SAVEPOINT_TRIGGER_WHILE_SUSPENDED',
+  /** the manifest was invalid at base: what runs is not known from the range; flinkops plans against the live object */
+  BASE_INVALID: 'BASE_INVALID',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_CODES;

@@ -6,6 +6,7 @@ import { eventually, type GitopsEnv, startGitopsEnv, statefulManifest } from './
 
 let env: GitopsEnv;
 let flinkops: RunningFlinkops;
+const JOBS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
 
 const api = (name: string) =>
   `${env.sim.url}/apis/flink.apache.org/v1beta1/namespaces/streaming/flinkdeployments/${name}`;
@@ -23,13 +24,13 @@ const finalState = (sha: string, name: string) =>
 
 before(async () => {
   env = await startGitopsEnv();
-  for (const name of ['alpha', 'bravo', 'charlie', 'delta']) {
+  for (const name of JOBS) {
     env.work.write(`jobs/${name}.yaml`, statefulManifest(name, 'flink:1.20.0'));
   }
-  const first = env.push('four jobs');
+  const first = env.push('six jobs');
   flinkops = await env.start();
   await flinkops.pollNow();
-  for (const name of ['alpha', 'bravo', 'charlie', 'delta']) {
+  for (const name of JOBS) {
     assert.equal((await finalState(first, name)).state, 'success');
   }
 });
@@ -139,4 +140,45 @@ test('a savepoint fault fails the commit with the cause; after the fix a retry s
   });
   assert.equal(done.state, 'success');
   assert.equal((await live('delta'))?.spec.image, 'flink:1.20.3');
+});
+
+/** the manifest with a schema violation: parallelism must be an integer */
+const broken = (name: string) =>
+  statefulManifest(name, 'flink:1.20.0').replace('parallelism: 2', 'parallelism: two');
+
+test('a broken manifest fixed together with an image bump is an upgrade of the live job, not a create', async () => {
+  env.work.write('jobs/echo.yaml', broken('echo'));
+  const breaking = env.push('break echo');
+  const invalid = await flinkops.pollNow();
+  assert.ok(invalid?.errors.some((e) => e.file === 'jobs/echo.yaml' && /parallelism/.test(e.message)));
+  assert.equal((await live('echo'))?.spec.image, 'flink:1.20.0', 'nothing applied from the broken manifest');
+  assert.equal(env.statuses(breaking)['flinkops/streaming/echo'], undefined);
+
+  env.work.write('jobs/echo.yaml', statefulManifest('echo', 'flink:1.20.5'));
+  const fix = env.push('fix echo and bump it');
+  const outcome = await flinkops.pollNow();
+  const echo = outcome?.planned.find((p) => p.key === 'streaming/echo');
+  assert.equal(echo?.transition.change, 'update');
+  assert.deepEqual(
+    echo?.transition.steps.map((s) => s.action),
+    ['savepoint-suspend', 'upgrade', 'resume'],
+  );
+  assert.equal((await finalState(fix, 'echo')).state, 'success');
+  assert.equal((await live('echo'))?.spec.image, 'flink:1.20.5');
+});
+
+test('removing a broken manifest with the trailer deletes the live job after a final savepoint', async () => {
+  env.work.write('jobs/foxtrot.yaml', broken('foxtrot'));
+  env.push('break foxtrot');
+  await flinkops.pollNow();
+  env.work.remove('jobs/foxtrot.yaml');
+  const removal = env.push('retire foxtrot\n\nFlinkops-Approve-Delete: streaming/foxtrot');
+  const outcome = await flinkops.pollNow();
+  assert.deepEqual(
+    outcome?.planned.find((p) => p.key === 'streaming/foxtrot')?.transition.steps.map((s) => s.action),
+    ['guarded-delete'],
+  );
+  assert.equal((await finalState(removal, 'foxtrot')).state, 'success');
+  assert.equal(await live('foxtrot'), null, 'deleted');
+  assert.match(env.remote.git('notes', '--ref=flinkops-ledger', 'show', removal), /"name":"foxtrot"/);
 });

@@ -76,6 +76,41 @@ describe('planRevision', () => {
     );
   });
 
+  test('a deployment invalid at base is planned and says its running spec is unknown (fixed, or removed)', () => {
+    const plan = planRevision(
+      {
+        base: 'b',
+        head: 'h',
+        before: { entries: new Map(), invalidKeys: new Set(['n/fixed', 'n/removed']) },
+        after: { entries: entries(deployment('n', 'fixed')) },
+      },
+      { ...ctx, approvedDeletes: new Set(['n/removed']) },
+    );
+    assert.deepEqual(
+      plan.transitions.map((t) => [t.name, t.change, t.steps.map((s) => s.action), t.safety]),
+      [
+        ['fixed', 'create', ['create'], 'safe'],
+        ['removed', 'delete', ['guarded-delete'], 'safe'],
+      ],
+    );
+    for (const t of plan.transitions) {
+      assert.ok(
+        t.warnings.some((w) => w.code === 'BASE_INVALID' && w.message.includes('live object')),
+        `${t.name} says it is planned against the live object`,
+      );
+    }
+    const unapproved = planRevision(
+      {
+        base: 'b',
+        head: 'h',
+        before: { entries: new Map(), invalidKeys: new Set(['n/removed']) },
+        after: { entries: new Map() },
+      },
+      ctx,
+    );
+    assert.equal(unapproved.transitions[0]?.safety, 'needs-approval');
+  });
+
   test('no delete while a head file is unreadable', () => {
     const input = {
       base: 'b',
