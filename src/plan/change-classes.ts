@@ -41,7 +41,7 @@ export function classifySpecChanges(before: FlinkDeployment, after: FlinkDeploym
   const a = (after.spec ?? {}) as Record<string, unknown>;
   const standalone = (a.mode ?? 'native') === 'standalone';
   for (const key of unionKeys(b, a)) {
-    if (key === 'job') classifyJob(b.job, a.job, add);
+    if (key === 'job') classifyJob(b.job, a.job, standalone, add);
     else if (key === 'flinkConfiguration') {
       const fb = flattenFlinkConfiguration(b.flinkConfiguration);
       const fa = flattenFlinkConfiguration(a.flinkConfiguration);
@@ -70,7 +70,12 @@ export function classifySpecChanges(before: FlinkDeployment, after: FlinkDeploym
   return { fields, max };
 }
 
-function classifyJob(before: unknown, after: unknown, add: (field: string, cls: ChangeClass) => void): void {
+function classifyJob(
+  before: unknown,
+  after: unknown,
+  standalone: boolean,
+  add: (field: string, cls: ChangeClass) => void,
+): void {
   if (!before || !after) {
     // application <-> session switch (or job added/removed): the operator treats it as a redeploy (and rejects it)
     if (before || after) add('spec.job', 'UPGRADE');
@@ -85,6 +90,8 @@ function classifyJob(before: unknown, after: unknown, add: (field: string, cls: 
     if (sameValue(vb, va)) continue;
     if (key === 'savepointRedeployNonce')
       add('spec.job.savepointRedeployNonce', va == null ? 'IGNORE' : 'SAVEPOINT_REDEPLOY');
+    // section 1: parallelism is SCALE only in standalone mode
+    else if (key === 'parallelism' && standalone) add('spec.job.parallelism', 'SCALE');
     else add(`spec.job.${key}`, IGNORED_JOB_FIELDS.has(key) ? 'IGNORE' : 'UPGRADE');
   }
 }

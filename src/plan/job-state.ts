@@ -23,6 +23,8 @@ export interface JobFacts {
   savepointTriggerNonce: number | null;
   flinkVersion: string | undefined;
   mode: 'native' | 'standalone';
+  /** scheduler-mode: reactive (standalone clusters rescale in place) */
+  reactive: boolean;
 }
 
 export function jobFacts(manifest: FlinkDeployment): JobFacts {
@@ -45,6 +47,7 @@ export function jobFacts(manifest: FlinkDeployment): JobFacts {
     savepointTriggerNonce: job?.savepointTriggerNonce ?? null,
     flinkVersion: spec.flinkVersion,
     mode: spec.mode === 'standalone' ? 'standalone' : 'native',
+    reactive: configValue(config, 'scheduler-mode')?.toLowerCase() === 'reactive',
   };
 }
 

@@ -230,7 +230,7 @@ function planUpdate(
   } else if (stateBefore === 'running' && now.state === 'running') {
     planRunningUpdate(was, now, changes, live?.terminalState ?? null, b);
   } else if (stateBefore === 'running' && now.state === 'suspended') {
-    planSuspend(now, changes, live?.terminalState ?? null, b);
+    planSuspend(was, now, changes, live?.terminalState ?? null, b);
   } else if (stateBefore === 'suspended' && now.state === 'running') {
     planResume(was, now, changes, b);
   } else {
@@ -310,7 +310,9 @@ function planRunningUpdate(
   terminalState: string | null,
   b: TransitionBuilder,
 ): void {
-  const inPlaceScale = changes.max === 'SCALE' && now.mode === 'standalone';
+  // row 15: in place only where the operator can (standalone with the reactive scheduler); otherwise a
+  // SCALE change is an upgrade like any other
+  const inPlaceScale = changes.max === 'SCALE' && now.mode === 'standalone' && now.reactive && was.reactive;
   const restart = atLeast(changes.max, 'UPGRADE') || (changes.max === 'SCALE' && !inPlaceScale);
   const savepointNonce =
     hasField(changes, 'spec.job.savepointTriggerNonce') && now.savepointTriggerNonce !== null;
@@ -327,7 +329,7 @@ function planRunningUpdate(
       b.step(
         'upgrade',
         inPlaceScale
-          ? `rescale in place (${fieldList(changes, 'SCALE')}, standalone mode): the job keeps running`
+          ? `rescale in place (${fieldList(changes, 'SCALE')}, standalone mode, reactive scheduler): the job keeps running`
           : `apply changes the operator takes without a restart (${rest.map((f) => f.field).join(', ')}): the job keeps running`,
       );
     }
@@ -364,6 +366,7 @@ function planRunningUpdate(
 
 /** Rows 4-7: running -> suspended, by upgradeMode; other edits are applied while suspended (row 12). */
 function planSuspend(
+  was: JobFacts,
   now: JobFacts,
   changes: SpecChanges,
   terminalState: string | null,
@@ -376,7 +379,7 @@ function planSuspend(
     b.step('suspend', 'job.state -> suspended with upgradeMode stateless: the operator cancels the job');
     discardState(b, 'a stateless suspend cancels the job without a savepoint: its state is discarded');
   } else {
-    stopStep(now, now, changes, 'job.state -> suspended', b);
+    stopStep(was, now, changes, 'job.state -> suspended', b);
     checkStateDirs(now, now.upgradeMode, b);
   }
   if (changes.fields.length > 0) {
@@ -401,14 +404,18 @@ function planResume(was: JobFacts, now: JobFacts, changes: SpecChanges, b: Trans
       'flinkVersion changes after a last-state suspend: the operator rejects it ("Changing flinkVersion after last-state suspend is not allowed"); resume first, then upgrade with a savepoint',
     );
   }
-  if (now.upgradeMode === 'stateless' && was.upgradeMode !== 'stateless') {
+  if (now.upgradeMode === 'stateless') {
+    // row 11: the new spec's stateless overrides the restore to empty state, whatever the suspend kept
+    // (a job suspended in savepoint or last-state mode whose upgradeMode was set to stateless later too)
     b.step(
       'resume',
       'set job.state=running: upgradeMode stateless makes the operator start with empty state',
     );
     discardState(
       b,
-      `upgradeMode changed from ${was.upgradeMode} to stateless: the resume ignores the kept state`,
+      was.upgradeMode === 'stateless'
+        ? 'upgradeMode stateless: the resume starts with empty state; a savepoint or checkpoint kept by an earlier suspend in another mode is not used'
+        : `upgradeMode changed from ${was.upgradeMode} to stateless: the resume ignores the kept state`,
     );
     return;
   }
@@ -461,10 +468,13 @@ function stopStep(
         `flinkVersion changes from ${was.flinkVersion} to ${now.flinkVersion}: a last-state restore across Flink versions is not possible, a savepoint is taken instead`,
       );
       mode = 'savepoint';
-    } else if (!now.highAvailability) {
+    } else if (!was.highAvailability || !now.highAvailability) {
+      // the stop keeps the checkpoint in the running cluster's HA metadata, and the new spec must read it
       b.warn(
         'LAST_STATE_NOT_POSSIBLE',
-        'upgradeMode last-state without high-availability: no HA metadata keeps the checkpoint, a savepoint is taken instead',
+        !was.highAvailability
+          ? 'upgradeMode last-state, but the running deployment has no high-availability: no HA metadata keeps its checkpoint, a savepoint is taken instead'
+          : 'upgradeMode last-state without high-availability in the new spec: it could not restore from HA metadata, a savepoint is taken instead',
       );
       mode = 'savepoint';
     }
