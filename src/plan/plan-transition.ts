@@ -203,10 +203,17 @@ function planUpdate(
     return true;
   }
   if (was.mode !== now.mode) {
+    // the operator's validator rejects the spec and keeps running the old one: stopping the job first
+    // would leave it suspended for a change that never happens
     b.warn(
       'MODE_CHANGE_REJECTED',
-      `spec.mode changes from ${was.mode} to ${now.mode}: the operator rejects switching between native and standalone`,
+      `spec.mode changes from ${was.mode} to ${now.mode}: the operator rejects switching between native and standalone; delete and re-create instead`,
     );
+    b.step(
+      'upgrade',
+      'apply the new spec (the operator is expected to reject it, see the warning); the job is not stopped',
+    );
+    return true;
   }
   if (was.upgradeMode !== now.upgradeMode) {
     b.warn(
@@ -273,33 +280,40 @@ function planSavepointRedeploy(
   now: JobFacts,
   b: TransitionBuilder,
 ): void {
-  if (stateBefore === 'running' && !terminalState && now.savepointsDir) {
+  if (stateBefore === 'running' && !terminalState && now.savepointsDir && now.initialSavepointPath) {
     b.step(
       'savepoint',
       "keep a copy of the running job's state in the ledger before the redeploy discards it",
     );
   }
-  const source = now.initialSavepointPath ?? '(no initialSavepointPath)';
+  if (!now.initialSavepointPath) {
+    // rejected by the operator's validator: nothing is redeployed and nothing is lost
+    b.step(
+      'upgrade',
+      'savepointRedeployNonce changed without initialSavepointPath: apply the new spec (the operator is expected to reject it, see the warning)',
+    );
+    b.warn(
+      'REDEPLOY_WITHOUT_SAVEPOINT_PATH',
+      'savepointRedeployNonce without initialSavepointPath: the operator rejects it ("InitialSavepointPath must not be empty for savepoint redeployment") and keeps the job as it is',
+    );
+    return;
+  }
+  const source = now.initialSavepointPath;
   b.step(
     'upgrade',
-    `savepointRedeployNonce changed: the operator cancels the job statelessly and redeploys from ${source}`,
+    stateBefore === 'running'
+      ? `savepointRedeployNonce changed: the operator cancels the job statelessly and redeploys from ${source}`
+      : `savepointRedeployNonce changed: the operator discards the suspended job's state and records ${source} as the state to start from`,
   );
   b.stateLoss = true;
   b.warn(
     'STATE_DISCARDED',
     `the job's current state is discarded in favour of initialSavepointPath ${source}`,
   );
-  if (now.initialSavepointPath) {
-    b.warn(
-      'NO_CLAIM_RESTORE',
-      `the redeploy restores from ${now.initialSavepointPath} in NO_CLAIM mode: its first checkpoint is a full one`,
-    );
-  } else {
-    b.warn(
-      'REDEPLOY_WITHOUT_SAVEPOINT_PATH',
-      'savepointRedeployNonce without initialSavepointPath: the operator rejects it ("InitialSavepointPath must not be empty for savepoint redeployment")',
-    );
-  }
+  b.warn(
+    'NO_CLAIM_RESTORE',
+    `the redeploy restores from ${source} in NO_CLAIM mode: its first checkpoint is a full one`,
+  );
 }
 
 /** Running before and after: rows 13-17 (restart per upgradeMode) or 5/16 (nonces, IGNORE-only). */
