@@ -7,6 +7,8 @@ import { type Command, Option } from 'commander';
 import { EXIT_USAGE, setExitCode } from '../cli.ts';
 import { GitObjectReaderError } from '../git/blob-reader.ts';
 import { UnknownRevisionError } from '../git/read-revision.ts';
+import { GitLedger } from '../ledger/git-ledger.ts';
+import { newestPerDeployment } from '../ledger/note-format.ts';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_NAMESPACE } from '../manifests/read-manifest-files.ts';
 import { planGitRange } from '../plan/plan-git-range.ts';
 import { renderMarkdown } from '../plan/render-markdown.ts';
@@ -67,6 +69,9 @@ async function runPlan(options: PlanOptions): Promise<number> {
       globs: options.paths,
       defaultNamespace: options.defaultNamespace,
       maxFileBytes,
+      // the local ledger notes, read without fetching or writing: a re-created deployment restores from it
+      readLedger: async () =>
+        newestPerDeployment(await new GitLedger({ repoDir, remote: false }).readLocal()),
     });
     process.stdout.write(
       options.format === 'markdown' ? renderMarkdown(plan) : `${JSON.stringify(plan, null, 2)}\n`,

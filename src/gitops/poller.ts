@@ -12,6 +12,7 @@ import type { ClusterClient } from '../cluster/types.ts';
 import { GitObjectReaderError } from '../git/blob-reader.ts';
 import type { RepoMirror } from '../git/mirror.ts';
 import { approvedDeletes } from '../git/trailers.ts';
+import { newestPerDeployment } from '../ledger/note-format.ts';
 import type { Ledger } from '../ledger/types.ts';
 import { childLogger } from '../log.ts';
 import { loadManifestsAtRevision } from '../manifests/load-at-revision.ts';
@@ -579,13 +580,7 @@ export class Poller {
   }
 
   private async ledgerSnapshot(): Promise<Map<string, LedgerSavepoint>> {
-    const out = new Map<string, LedgerSavepoint>();
-    for (const entry of await this.options.ledger.list()) {
-      const key = `${entry.namespace}/${entry.name}`;
-      if (!out.has(key))
-        out.set(key, { path: entry.path, takenAt: entry.takenAt, commit: entry.commit, step: entry.step });
-    }
-    return out;
+    return newestPerDeployment(await this.options.ledger.list());
   }
 }
 

@@ -94,6 +94,15 @@ export class GitLedger implements Ledger {
     return (await this.list(`${namespace}/${name}`))[0] ?? null;
   }
 
+  /**
+   * Every entry of the local notes, read without fetching or writing anything (one `notes list` and one
+   * `cat-file --batch`): for `flinkops plan`, which must leave the repository as it found it.
+   */
+  async readLocal(): Promise<LedgerEntry[]> {
+    const entries = [...(await this.store.readAll()).values()].flatMap((note) => note.entries);
+    return [...new Map(entries.map((e) => [entryKey(e), e])).values()];
+  }
+
   /** Every entry of every note, read from Git (after merging the remote's notes when there is one). */
   async readAllFromGit(): Promise<LedgerEntry[]> {
     await this.store

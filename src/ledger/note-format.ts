@@ -63,3 +63,16 @@ export function mergeNotes(local: LedgerNote, remote: LedgerNote): LedgerNote {
 export function newestFirst(entries: LedgerEntry[]): LedgerEntry[] {
   return [...entries].sort((a, b) => b.takenAt.localeCompare(a.takenAt) || b.path.localeCompare(a.path));
 }
+
+/** The newest savepoint of each namespace/name: what a re-created deployment restores from. */
+export function newestPerDeployment(
+  entries: LedgerEntry[],
+): Map<string, Pick<LedgerEntry, 'path' | 'takenAt' | 'commit' | 'step'>> {
+  const out = new Map<string, Pick<LedgerEntry, 'path' | 'takenAt' | 'commit' | 'step'>>();
+  for (const entry of newestFirst(entries)) {
+    const key = `${entry.namespace}/${entry.name}`;
+    if (!out.has(key))
+      out.set(key, { path: entry.path, takenAt: entry.takenAt, commit: entry.commit, step: entry.step });
+  }
+  return out;
+}

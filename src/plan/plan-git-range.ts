@@ -27,6 +27,8 @@ export interface PlanGitRangeOptions extends ManifestSourceOptions {
   head: string;
   /** newest ledger savepoint per namespace/name (RESTORE_FROM_LEDGER on re-create) */
   ledger?: ReadonlyMap<string, LedgerSavepoint>;
+  /** reads the ledger when `ledger` is not given, only if the plan creates something */
+  readLedger?: () => Promise<ReadonlyMap<string, LedgerSavepoint>>;
   /** an open cat-file reader on repoDir to use (and leave open); default one for this call */
   reader?: BlobReader;
 }
@@ -47,8 +49,13 @@ export async function planGitRange(options: PlanGitRangeOptions): Promise<Plan> 
     after: read.after,
     errors: read.after.errors,
   };
-  const ledger = options.ledger ?? new Map();
-  const draft = planRevision(input, { approvedDeletes: new Set(), ledger });
+  let ledger = options.ledger ?? new Map();
+  let draft = planRevision(input, { approvedDeletes: new Set(), ledger });
+  // the ledger only changes creates (RESTORE_FROM_LEDGER): read it only when there is one
+  if (!options.ledger && options.readLedger && draft.transitions.some((t) => t.change === 'create')) {
+    ledger = await options.readLedger();
+    draft = planRevision(input, { approvedDeletes: new Set(), ledger });
+  }
   // approvals only change deletes: scan the trailers (one more git process) only when there is one
   if (!draft.transitions.some((t) => t.change === 'delete')) return draft;
   const approvals = await approvedDeletes(options.repoDir, read.base, read.head);

@@ -236,4 +236,35 @@ describe('flinkops plan', () => {
     assert.equal(JSON.parse(run.stdout).transitions.length, 3);
     assert.equal(git(repo.dir, ['status', '--porcelain']), ' M apps/orders.yaml');
   });
+
+  test('a re-created deployment restores from the ledger notes in the repository, read without writing', async () => {
+    const other = TestRepo.init(join(tmp.dir, 'ledger-repo'));
+    other.write('apps/gone.yaml', manifest('gone'));
+    const created = other.commit('gone');
+    const note = {
+      entries: [
+        {
+          namespace: 'streaming',
+          name: 'gone',
+          path: 's3://sp/savepoint-final',
+          takenAt: '2026-11-30T10:00:00.000Z',
+          commit: created,
+          step: 'guarded-delete',
+        },
+      ],
+    };
+    other.git('notes', '--ref=flinkops-ledger', 'add', '-m', JSON.stringify(note), created);
+    other.remove('apps/gone.yaml');
+    const removed = other.commit('retire gone');
+    other.write('apps/gone.yaml', manifest('gone'));
+    const back = other.commit('gone is back');
+    const refsBefore = git(other.dir, ['for-each-ref']);
+    const run = await flinkops(['plan', '--repo', other.dir, '--base', removed, '--head', back]);
+    assert.equal(run.code, 0, run.stderr);
+    const [transition] = JSON.parse(run.stdout).transitions;
+    assert.equal(transition.change, 'create');
+    assert.match(transition.steps[0].reason, /started from savepoint s3:\/\/sp\/savepoint-final/);
+    assert.ok(transition.warnings.some((w: { code: string }) => w.code === 'RESTORE_FROM_LEDGER'));
+    assert.equal(git(other.dir, ['for-each-ref']), refsBefore, 'no ref written or moved');
+  });
 });
