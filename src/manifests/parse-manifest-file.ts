@@ -142,6 +142,17 @@ export function acceptDocument(
   const rawNamespace = metadata?.namespace;
   const namespace =
     typeof rawNamespace === 'string' && rawNamespace.length > 0 ? rawNamespace : options.defaultNamespace;
+  // the API server refuses such names, and a '/' would make namespace/name (and approvals) ambiguous
+  const badIdentity = invalidName(
+    name,
+    namespace,
+    typeof rawNamespace === 'string' && rawNamespace.length > 0,
+  );
+  if (badIdentity) {
+    result.errors.push({ file, ...positionOf(badIdentity.path), message: badIdentity.message });
+    result.unreadable = true;
+    return;
+  }
   const key = deploymentKey(namespace, name);
   const issues = options.validate(object);
   if (issues.length > 0) {
@@ -165,6 +176,30 @@ export function acceptDocument(
     column: start.column,
     manifest: object as unknown as FlinkDeployment,
   });
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Kubernetes' rules for an object's name (RFC 1123 subdomain) and namespace (RFC 1123 label). */
+function invalidName(
+  name: string,
+  namespace: string,
+  namespaceInManifest: boolean,
+): { path: string[]; message: string } | null {
+  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    return {
+      path: ['metadata', 'name'],
+      message: `FlinkDeployment metadata.name ${JSON.stringify(name)} is not a valid Kubernetes name: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (at most 253)`,
+    };
+  }
+  if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
+    return {
+      path: namespaceInManifest ? ['metadata', 'namespace'] : ['metadata', 'name'],
+      message: `FlinkDeployment ${name}: namespace ${JSON.stringify(namespace)} is not a valid Kubernetes namespace: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (at most 63)`,
+    };
+  }
+  return null;
 }
 
 function firstLine(message: string): string {

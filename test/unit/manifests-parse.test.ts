@@ -193,6 +193,29 @@ describe('manifest files', () => {
     assert.equal(result.unreadable, true);
   });
 
+  test('a name or namespace Kubernetes would refuse is an error at its value; the file holds an unknown deployment', () => {
+    for (const [text, position, pattern] of [
+      [
+        GOOD.replace('name: orders', 'name: Bad|Name_x'),
+        [4, 9],
+        /metadata\.name "Bad\|Name_x" is not a valid Kubernetes name/,
+      ],
+      [GOOD.replace('name: orders', `name: ${'a'.repeat(254)}`), [4, 9], /RFC 1123 subdomain/],
+      [
+        GOOD.replace('name: orders', 'name: orders\n  namespace: NS/x'),
+        [5, 14],
+        /namespace "NS\/x" is not a valid Kubernetes namespace/,
+      ],
+    ] as const) {
+      const result = parse(text);
+      assert.equal(result.entries.length, 0);
+      assert.deepEqual([result.errors[0]?.line, result.errors[0]?.column], position);
+      assert.match(result.errors[0].message, pattern);
+      assert.equal(result.unreadable, true);
+    }
+    assert.equal(parse(GOOD.replace('name: orders', 'name: orders.v2-x')).entries.length, 1, 'dots are fine');
+  });
+
   test('a FlinkDeployment of another flink.apache.org version is an error, other kinds are not', () => {
     const result = parse(GOOD.replace('flink.apache.org/v1beta1', 'flink.apache.org/v1alpha1'));
     assert.equal(result.errors.length, 1);
