@@ -338,7 +338,10 @@ function planRunningUpdate(
       );
       checkSavepointDir(now, b);
     }
-    const rest = changes.fields.filter((f) => f.field !== 'spec.job.savepointTriggerNonce');
+    // a removed nonce (null) fires nothing, but it is still applied so the live spec follows the manifest
+    const rest = changes.fields.filter(
+      (f) => f.field !== 'spec.job.savepointTriggerNonce' || !savepointNonce,
+    );
     if (rest.length > 0) {
       b.step(
         'upgrade',
