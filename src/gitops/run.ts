@@ -14,7 +14,7 @@ import { childLogger } from '../log.ts';
 import { connectRedis } from '../queue/connection.ts';
 import { TransitionEvents } from '../queue/events.ts';
 import { TransitionQueue } from '../queue/transition-queue.ts';
-import { STEPS_QUEUE } from '../queue/types.ts';
+import { STEPS_QUEUE, type StepJobData } from '../queue/types.ts';
 import { type StepWorkers, startStepWorkers } from '../queue/worker-host.ts';
 import { defaultMetrics } from '../server/metrics.ts';
 import { type RunningServer, startServer } from '../server/server.ts';
@@ -102,6 +102,11 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       onStepFinished: (action, seconds) => defaultMetrics.observeStep(action, seconds),
       onTransitionEnded: (outcome) => defaultMetrics.recordTransition(outcome),
       onSavepointRecorded: () => defaultMetrics.recordSavepoint(),
+      transitionSteps: async (transitionId) => {
+        const record = await queue.locks.record(transitionId);
+        if (!record) return null;
+        return (queue.flowOf(record).data as StepJobData).transition.steps.map((s) => s.action);
+      },
     });
     workers = await startStepWorkers({
       redisUrl: config.redisUrl,

@@ -1,8 +1,9 @@
 // Turns the queue's transition events into commit statuses and poller bookkeeping, in whichever
-// process runs the steps: "step 2/3: upgrade" while it runs, success or failure (with the operator's
-// cause) at the end, and, on success, the commit becomes the deployment's last applied revision.
+// process runs the steps: "step 2/3: upgrade" while it runs, "done: <steps>" or failure (with the
+// operator's cause) at the end, and, on success, the commit becomes the deployment's last applied revision.
 import { childLogger } from '../log.ts';
 import type { TransitionEvents } from '../queue/events.ts';
+import type { StepResult } from '../queue/types.ts';
 import { transitionStatus } from '../status/describe.ts';
 import type { StatusReporter } from '../status/types.ts';
 import type { PollerState } from './poller-state.ts';
@@ -20,6 +21,19 @@ export interface StatusBridgeOptions {
   onTransitionEnded?: (outcome: 'success' | 'failure') => void;
   /** a step took (or found) a savepoint and recorded it in the ledger */
   onSavepointRecorded?: (action: string) => void;
+  /** the actions of a transition, for "done: <steps>" (null when the queue no longer knows it) */
+  transitionSteps?: (transitionId: string) => Promise<readonly string[] | null>;
+}
+
+/**
+ * A remark on a success worth a commit reader's attention: a guarded delete that recorded no final
+ * savepoint (and did not find the object already gone) deleted something that held no job state (a
+ * session cluster, or a job that never ran).
+ */
+function successNote(last: StepResult | undefined): string | undefined {
+  if (last?.action === 'guarded-delete' && !last.savepointPath && !last.skipped)
+    return 'no state existed, no final savepoint taken';
+  return undefined;
 }
 
 /** Returns a function that resolves once every status write started so far has settled (for shutdown). */
@@ -27,6 +41,8 @@ export function bridgeTransitionStatuses(options: StatusBridgeOptions): () => Pr
   const { events, reporter, state } = options;
   const url = (jobId: string | null) => options.targetUrl?.(jobId);
   const started = new Map<string, number>();
+  /** the result of each transition's last step, until its transition-finished (emitted right after) */
+  const lastResults = new Map<string, StepResult>();
   const pending = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>) => {
     pending.add(p);
@@ -58,24 +74,36 @@ export function bridgeTransitionStatuses(options: StatusBridgeOptions): () => Pr
     if (info.result.savepointPath && info.action !== 'create' && !info.result.skipped) {
       options.onSavepointRecorded?.(info.action);
     }
+    if (info.stepIndex === info.stepCount - 1) {
+      // bounded: a release that never comes (another process finished it) leaves an entry behind
+      if (lastResults.size >= 1_000) lastResults.delete(lastResults.keys().next().value as string);
+      lastResults.set(info.transitionId, info.result);
+    }
   });
   events.on('transition-finished', (info) => {
     options.onTransitionEnded?.('success');
+    const last = lastResults.get(info.transitionId);
+    lastResults.delete(info.transitionId);
     track(
       (async () => {
         await state.updateDeployment(`${info.namespace}/${info.name}`, (r) => {
           const { failed: _failed, ...rest } = r;
           return { ...rest, applied: info.commit };
         });
-        await reporter.report(
-          info.commit,
-          transitionStatus.succeeded(info.namespace, info.name, [], url(null)),
-        );
+        const steps = (await options.transitionSteps?.(info.transitionId).catch(() => null)) ?? [];
+        const writes = [
+          reporter.report(
+            info.commit,
+            transitionStatus.succeeded(info.namespace, info.name, steps, url(null), successNote(last)),
+          ),
+        ];
+        await Promise.all(writes);
       })(),
     );
   });
   events.on('transition-failed', (info) => {
     options.onTransitionEnded?.('failure');
+    lastResults.delete(info.transitionId);
     track(
       (async () => {
         await state.updateDeployment(`${info.namespace}/${info.name}`, (r) => ({

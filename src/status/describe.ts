@@ -54,8 +54,10 @@ export function describeStep(index: number, total: number, action: string): stri
   return `step ${index}/${total}: ${action}`;
 }
 
-export function describeSuccess(actions: readonly string[] = []): string {
-  return actions.length ? `done: ${actions.join(', ')}` : 'done';
+/** "done: savepoint-suspend, upgrade, resume", with an optional remark: "done: guarded-delete (no state existed, ...)" */
+export function describeSuccess(actions: readonly string[] = [], note?: string): string {
+  const done = actions.length ? `done: ${actions.join(', ')}` : 'done';
+  return note ? `${done} (${note})` : done;
 }
 
 /** "upgrade failed: <the operator's message>", shortened and scrubbed */
@@ -87,8 +89,14 @@ export const transitionStatus = {
   ): StatusUpdate {
     return update(namespace, name, 'pending', describeStep(index, total, action), targetUrl);
   },
-  succeeded(namespace: string, name: string, actions: readonly string[], targetUrl?: string): StatusUpdate {
-    return update(namespace, name, 'success', describeSuccess(actions), targetUrl);
+  succeeded(
+    namespace: string,
+    name: string,
+    actions: readonly string[],
+    targetUrl?: string,
+    note?: string,
+  ): StatusUpdate {
+    return update(namespace, name, 'success', describeSuccess(actions, note), targetUrl);
   },
   failed(
     namespace: string,

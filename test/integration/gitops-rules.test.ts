@@ -31,7 +31,9 @@ before(async () => {
   flinkops = await env.start();
   await flinkops.pollNow();
   for (const name of JOBS) {
-    assert.equal((await finalState(first, name)).state, 'success');
+    const status = await finalState(first, name);
+    assert.equal(status.state, 'success');
+    assert.equal(status.description, 'done: create', 'a success names the steps it ran');
   }
 });
 after(async () => {
@@ -45,7 +47,9 @@ test('two commits pushed before a poll: one transition to the newest spec, the o
   const newer = env.push('alpha 1.20.2');
   const outcome = await flinkops.pollNow();
   assert.equal(outcome?.planned.filter((p) => p.key === 'streaming/alpha').length, 1);
-  assert.equal((await finalState(newer, 'alpha')).state, 'success');
+  const done = await finalState(newer, 'alpha');
+  assert.equal(done.state, 'success');
+  assert.equal(done.description, 'done: savepoint-suspend, upgrade, resume');
   const skipped = env.statuses(older)['flinkops/streaming/alpha'];
   assert.equal(skipped?.state, 'success');
   assert.equal(skipped?.description, `superseded by ${newer.slice(0, 12)}`);
