@@ -12,8 +12,16 @@ export interface DeploymentRecord {
   applied?: string;
   /** newest head commit planned for this deployment */
   desired?: string;
-  /** a guarded delete waits for a Flinkops-Approve-Delete trailer in since..newest head */
-  awaitingApproval?: { since: string };
+  /**
+   * a guarded delete waits for a Flinkops-Approve-Delete trailer in since..newest head; `blocked`: the
+   * commits whose status says "needs approval" (superseded once a later transition carries the change)
+   */
+  awaitingApproval?: { since: string; blocked?: string[] };
+  /**
+   * commits whose status still says "needs approval" although transition `transitionId` (of a later
+   * commit) now carries the deployment's change: they become "superseded by <sha>" when it succeeds
+   */
+  supersedes?: { transitionId: string; commits: string[] };
   /** a newer change arrived while a transition was running: plan it against the live object later */
   waitingFor?: { head: string; transitionId: string };
   /** the transition of `desired` failed and waits for a human (retry) or a newer commit */

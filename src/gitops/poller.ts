@@ -398,9 +398,13 @@ export class Poller {
     );
     if (!transition) {
       outcome.inSync.push(key);
-      await state.updateDeployment(key, () =>
-        candidate.after || candidate.before ? { applied: head, desired: head } : null,
-      );
+      let carried: string[] = [];
+      await state.updateDeployment(key, (r) => {
+        carried = carriedCommits(r, head);
+        return candidate.after || candidate.before ? { applied: head, desired: head } : null;
+      });
+      // in step with head: a delete that waited for approval (and was done by hand, or undone) is over
+      for (const sha of carried) this.report(sha, transitionStatus.superseded(namespace, name, head));
       return;
     }
     const targetUrl = (id: string | null) => this.options.targetUrl?.(id);
@@ -409,7 +413,10 @@ export class Poller {
       await state.updateDeployment(key, (r) => ({
         ...r,
         desired: head,
-        awaitingApproval: r.awaitingApproval ?? { since: candidate.base ?? head },
+        awaitingApproval: {
+          since: r.awaitingApproval?.since ?? candidate.base ?? head,
+          blocked: withCommit(r.awaitingApproval?.blocked, head),
+        },
         waitingFor: undefined,
       }));
       outcome.planned.push({ key, transition, outcome: 'needs-approval', transitionId: null });
@@ -484,7 +491,18 @@ export class Poller {
         updatedAt: queuedAt,
       });
     }
-    await state.updateDeployment(key, (r) => ({ applied: r.applied, desired: head }));
+    let carried: string[] = [];
+    await state.updateDeployment(key, (r) => {
+      carried = carriedCommits(r, head);
+      // the commits blocked for approval are superseded once this transition succeeds (status bridge)
+      const supersedes =
+        carried.length && result.transitionId
+          ? { supersedes: { transitionId: result.transitionId, commits: carried } }
+          : {};
+      return { applied: r.applied, desired: head, ...supersedes };
+    });
+    if (!result.transitionId)
+      for (const sha of carried) this.report(sha, transitionStatus.superseded(namespace, name, head));
     await this.reportSuperseded(candidate, head);
     outcome.planned.push({ key, transition, outcome: result.outcome, transitionId: result.transitionId });
   }
@@ -582,6 +600,22 @@ export class Poller {
   private async ledgerSnapshot(): Promise<Map<string, LedgerSavepoint>> {
     return newestPerDeployment(await this.options.ledger.list());
   }
+}
+
+/** At most this many blocked commits are remembered per deployment (the newest win). */
+const MAX_BLOCKED = 20;
+
+function withCommit(commits: readonly string[] | undefined, sha: string): string[] {
+  return [...(commits ?? []).filter((c) => c !== sha), sha].slice(-MAX_BLOCKED);
+}
+
+/**
+ * Commits whose status says "needs approval" for this deployment (or that an earlier, unfinished
+ * transition was to supersede), head excluded: a transition to head now carries their change.
+ */
+function carriedCommits(record: DeploymentRecord, head: string): string[] {
+  const all = [...(record.supersedes?.commits ?? []), ...(record.awaitingApproval?.blocked ?? [])];
+  return [...new Set(all)].filter((c) => c !== head).slice(-MAX_BLOCKED);
 }
 
 function isOpen(record: DeploymentRecord): boolean {

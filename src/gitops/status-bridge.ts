@@ -1,6 +1,7 @@
 // Turns the queue's transition events into commit statuses and poller bookkeeping, in whichever
 // process runs the steps: "step 2/3: upgrade" while it runs, "done: <steps>" or failure (with the
-// operator's cause) at the end, and, on success, the commit becomes the deployment's last applied revision.
+// operator's cause) at the end, and, on success, the commit becomes the deployment's last applied
+// revision and the commits whose change it carried (a delete blocked for approval) say superseded.
 import { childLogger } from '../log.ts';
 import type { TransitionEvents } from '../queue/events.ts';
 import type { StepResult } from '../queue/types.ts';
@@ -86,15 +87,24 @@ export function bridgeTransitionStatuses(options: StatusBridgeOptions): () => Pr
     lastResults.delete(info.transitionId);
     track(
       (async () => {
+        let superseded: string[] = [];
         await state.updateDeployment(`${info.namespace}/${info.name}`, (r) => {
-          const { failed: _failed, ...rest } = r;
-          return { ...rest, applied: info.commit };
+          const { failed: _failed, supersedes, ...rest } = r;
+          const ours = supersedes?.transitionId === info.transitionId;
+          superseded = ours ? supersedes.commits.filter((c) => c !== info.commit) : [];
+          return { ...rest, applied: info.commit, ...(supersedes && !ours ? { supersedes } : {}) };
         });
         const steps = (await options.transitionSteps?.(info.transitionId).catch(() => null)) ?? [];
         const writes = [
           reporter.report(
             info.commit,
             transitionStatus.succeeded(info.namespace, info.name, steps, url(null), successNote(last)),
+          ),
+          ...superseded.map((sha) =>
+            reporter.report(
+              sha,
+              transitionStatus.superseded(info.namespace, info.name, info.commit, url(null)),
+            ),
           ),
         ];
         await Promise.all(writes);

@@ -6,7 +6,7 @@ import { eventually, type GitopsEnv, startGitopsEnv, statefulManifest } from './
 
 let env: GitopsEnv;
 let flinkops: RunningFlinkops;
-const JOBS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
+const JOBS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf'];
 
 const api = (name: string) =>
   `${env.sim.url}/apis/flink.apache.org/v1beta1/namespaces/streaming/flinkdeployments/${name}`;
@@ -27,7 +27,7 @@ before(async () => {
   for (const name of JOBS) {
     env.work.write(`jobs/${name}.yaml`, statefulManifest(name, 'flink:1.20.0'));
   }
-  const first = env.push('six jobs');
+  const first = env.push('seven jobs');
   flinkops = await env.start();
   await flinkops.pollNow();
   for (const name of JOBS) {
@@ -99,6 +99,12 @@ test('a removed manifest waits for approval; a later commit with the trailer tak
   );
   assert.equal((await finalState(approval, 'charlie')).state, 'success');
   assert.equal(await live('charlie'), null, 'deleted');
+  // the removal commit no longer shows the red "needs approval": the approved delete carried it out
+  const carried = await eventually('the blocked removal commit to be superseded', () => {
+    const status = env.statuses(removal)['flinkops/streaming/charlie'];
+    return status?.state === 'success' ? status : undefined;
+  });
+  assert.equal(carried.description, `superseded by ${approval.slice(0, 12)}`);
   const storage = (await (await fetch(`${env.sim.url}/sim/v1/storage`)).json()) as {
     items: { name: string; kind: string; path: string }[];
   };
@@ -109,6 +115,38 @@ test('a removed manifest waits for approval; a later commit with the trailer tak
     savepoints.some((s) => ledgerNotes.includes(s.path)),
     'the final savepoint is recorded in the ledger note of the approving commit',
   );
+});
+
+test('a blocked delete undone by a later commit: the removal commit ends superseded by it', async () => {
+  const removed = async (message: string) => {
+    env.work.remove('jobs/golf.yaml');
+    const sha = env.push(message);
+    await flinkops.pollNow();
+    assert.equal(env.statuses(sha)['flinkops/streaming/golf']?.state, 'failure', 'blocked for approval');
+    return sha;
+  };
+  const superseded = (sha: string, by: string) =>
+    eventually(`${sha.slice(0, 8)} to be superseded by ${by.slice(0, 8)}`, () => {
+      const status = env.statuses(sha)['flinkops/streaming/golf'];
+      return status?.description === `superseded by ${by.slice(0, 12)}` ? status : undefined;
+    });
+
+  // brought back with a change: superseded once that change's transition succeeds
+  const removal = await removed('retire golf');
+  env.work.write('jobs/golf.yaml', statefulManifest('golf', 'flink:1.20.1'));
+  const back = env.push('keep golf after all, on 1.20.1');
+  await flinkops.pollNow();
+  assert.equal((await finalState(back, 'golf')).state, 'success');
+  assert.equal((await superseded(removal, back)).state, 'success');
+  assert.equal((await live('golf'))?.spec.image, 'flink:1.20.1');
+
+  // brought back as it runs: nothing to do, superseded at once
+  const again = await removed('retire golf again');
+  env.work.write('jobs/golf.yaml', statefulManifest('golf', 'flink:1.20.1'));
+  const restored = env.push('keep golf as it is');
+  const outcome = await flinkops.pollNow();
+  assert.ok(outcome?.inSync.includes('streaming/golf'));
+  assert.equal((await superseded(again, restored)).state, 'success');
 });
 
 test('a savepoint fault fails the commit with the cause; after the fix a retry succeeds on the same commit', async () => {
