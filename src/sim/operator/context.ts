@@ -11,6 +11,24 @@ import type { SnapshotStorage } from './storage.ts';
 
 export const FINALIZER = 'flinkdeployments.flink.apache.org/finalizer';
 
+/**
+ * A FlinkDeployment as stored: `spec` is whatever the client sent, possibly nothing at all (`kubectl apply`
+ * of just apiVersion/kind/metadata passes the CRD schema). Read it through specOf().
+ */
+export type StoredDeployment = KubeObject & Omit<FlinkDeployment, 'spec'>;
+
+/**
+ * The spec the operator works with: a missing (or non-object) spec is an empty one, as the operator's
+ * FlinkDeployment#initSpec() makes it, so the validator reports it ("Flink Version must be defined.")
+ * instead of a pass failing on it.
+ */
+export function specOf(fd: { spec?: unknown }): FlinkDeploymentSpec {
+  const spec = fd.spec;
+  return spec !== null && typeof spec === 'object' && !Array.isArray(spec)
+    ? (spec as FlinkDeploymentSpec)
+    : {};
+}
+
 export interface PassContext {
   store: ObjectStore;
   storage: SnapshotStorage;
@@ -18,7 +36,7 @@ export interface PassContext {
   clock: SimClock;
   /** simulated now, fixed for the pass */
   now: number;
-  fd: KubeObject & FlinkDeployment;
+  fd: StoredDeployment;
   /** working copy, written by flush() */
   status: FlinkDeploymentStatus;
   rt: ClusterRuntime;
@@ -31,13 +49,13 @@ export interface PassContext {
 
 export function flush(ctx: PassContext, deletion?: 'DELETING' | 'DELETED'): void {
   if (ctx.gone) return;
-  decorate(ctx.status, ctx.fd.metadata.generation, isSession(ctx.fd.spec), deletion);
+  decorate(ctx.status, ctx.fd.metadata.generation, isSession(specOf(ctx.fd)), deletion);
   const written = writeStatus(ctx.store, ctx.fd, ctx.status);
   if (!written) {
     ctx.gone = true;
     return;
   }
-  ctx.fd = written as KubeObject & FlinkDeployment;
+  ctx.fd = written as StoredDeployment;
 }
 
 export function emit(ctx: PassContext, type: EventType, reason: string, message: string): void {

@@ -1,6 +1,6 @@
 // Row 19: CR deletion through the operator's finalizer. Lifecycle DELETING; no savepoint unless
 // savepoint-on-deletion; JM, HA ConfigMaps and checkpoint pointers go, files in storage stay.
-import { emit, FINALIZER, flush, type PassContext } from './context.ts';
+import { emit, FINALIZER, flush, type PassContext, specOf } from './context.ts';
 import { deleteCluster, isRunning, savepointsDirOf } from './runtime.ts';
 import { confBool } from './spec.ts';
 import { writeMetadata } from './status.ts';
@@ -11,7 +11,7 @@ export function handleDeletion(ctx: PassContext): boolean {
   if (!(ctx.fd.metadata.finalizers ?? []).includes(FINALIZER)) return false;
   flush(ctx, 'DELETING');
   if (ctx.gone) return true;
-  const spec = ctx.fd.spec;
+  const spec = specOf(ctx.fd);
   const wantsSavepoint =
     confBool(spec, 'kubernetes.operator.job.savepoint-on-deletion', false) &&
     savepointsDirOf(spec) !== undefined &&

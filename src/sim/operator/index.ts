@@ -3,11 +3,11 @@
 // (JM ready, job started, savepoint done), and resyncs every reconcile interval like the real operator.
 
 import { childLogger } from '../../log.ts';
-import type { FlinkDeployment } from '../../manifests/types.ts';
+import type { FlinkDeploymentStatus } from '../../manifests/types.ts';
 import type { KubeObject, ObjectStore, StoreEvent } from '../store.ts';
 import type { JobTruth, SimTruth, StoredSnapshot } from '../types.ts';
 import { SIM_DURATIONS, SimClock } from './clock.ts';
-import type { PassContext } from './context.ts';
+import type { PassContext, StoredDeployment } from './context.ts';
 import { EventRecorder } from './events.ts';
 import { type Faults, readFaults } from './faults.ts';
 import { reconcilePass } from './reconcile.ts';
@@ -256,12 +256,12 @@ export class OperatorSimulator implements SimTruth {
 
   private passOne(key: string): void {
     const [namespace, name] = key.split('\u0000');
-    let latest: FlinkDeployment | undefined;
+    let latest: StoredDeployment | undefined;
     this.applying = true;
     try {
       for (let pass = 0; pass < MAX_PASSES_PER_OBJECT; pass++) {
         const object = this.store.get('flinkdeployments', namespace, name);
-        latest = object as FlinkDeployment | undefined;
+        latest = object as StoredDeployment | undefined;
         if (!object) break;
         const before = object.metadata.resourceVersion;
         const ctx = this.contextFor(object);
@@ -270,7 +270,7 @@ export class OperatorSimulator implements SimTruth {
         if (ctx.gone || ctx.fd.metadata.resourceVersion === before) break;
       }
     } catch (error) {
-      latest = this.store.get('flinkdeployments', namespace, name) as FlinkDeployment | undefined;
+      latest = this.store.get('flinkdeployments', namespace, name) as StoredDeployment | undefined;
       log.error({ err: error, deployment: `${namespace}/${name}` }, 'simulated operator pass failed');
     } finally {
       this.applying = false;
@@ -304,8 +304,8 @@ export class OperatorSimulator implements SimTruth {
       events: this.events,
       clock: this.clock,
       now: this.clock.now(),
-      fd: object as KubeObject & FlinkDeployment,
-      status: structuredClone((object.status as FlinkDeployment['status']) ?? initialStatus()),
+      fd: object as StoredDeployment,
+      status: structuredClone((object.status as FlinkDeploymentStatus | undefined) ?? initialStatus()),
       rt,
       faults: readFaults(object.metadata),
       invalid: false,

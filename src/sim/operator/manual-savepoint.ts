@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FlinkDeploymentSpec } from '../../manifests/types.ts';
 import { SIM_DURATIONS } from './clock.ts';
-import { emit, type PassContext, reconciled, reconciliation, savepointInfoOf } from './context.ts';
+import { emit, type PassContext, reconciled, reconciliation, savepointInfoOf, specOf } from './context.ts';
 import { optionalDuration } from './duration.ts';
 import { isRunning, savepointsDirOf, takeSavepoint } from './runtime.ts';
 import { createManualSnapshot, updateSnapshot } from './snapshots.ts';
@@ -100,7 +100,7 @@ export function progressManualSavepoint(ctx: PassContext): void {
     failManual(ctx);
     return;
   }
-  const dir = savepointsDirOf(ctx.fd.spec) ?? 's3://flink/savepoints';
+  const dir = savepointsDirOf(specOf(ctx.fd)) ?? 's3://flink/savepoints';
   const savepoint = takeSavepoint(rt, ctx.storage, dir, ctx.now);
   rt.manual = null;
   if (manual.snapshotName) {
@@ -137,7 +137,7 @@ function failManual(ctx: PassContext): void {
   }
   clearTrigger(ctx);
   const grace =
-    optionalDuration(conf(ctx.fd.spec, 'kubernetes.operator.savepoint.trigger.grace-period')) ?? 60_000;
+    optionalDuration(conf(specOf(ctx.fd), 'kubernetes.operator.savepoint.trigger.grace-period')) ?? 60_000;
   if (ctx.now - manual.firstTriggeredAt >= grace) {
     // given up: the nonce counts as handled, lastSavepoint unchanged
     copyNonce(ctx, manual.nonce);

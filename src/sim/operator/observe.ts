@@ -1,6 +1,6 @@
 // The observer: bring the simulated cluster up to now and report it into status the way the operator's
 // JobStatusObserver / deployment observer do (job state, JM status, stable spec, errors).
-import { emit, jobStatus, type PassContext, reconciliation } from './context.ts';
+import { emit, jobStatus, type PassContext, reconciliation, specOf } from './context.ts';
 import { advance, latestCheckpoint } from './runtime.ts';
 import { readReconciled, writeReconciled } from './spec.ts';
 import { ErrorTypes, errorJson } from './status.ts';
@@ -64,7 +64,7 @@ function markCancelledExternally(ctx: PassContext): void {
   last.spec.job.state = 'suspended';
   const latest = latestCheckpoint(ctx.rt);
   // the user's mode decides: a stateful job restarts from the checkpoint seen in the terminal state
-  if ((ctx.fd.spec.job?.upgradeMode ?? 'stateless') !== 'stateless') {
+  if ((specOf(ctx.fd).job?.upgradeMode ?? 'stateless') !== 'stateless') {
     last.spec.job.upgradeMode = 'savepoint';
     if (latest) jobStatus(ctx).upgradeSavepointPath = latest.path;
   }

@@ -10,6 +10,7 @@ import {
   reconciled,
   reconciliation,
   recordSpec,
+  specOf,
   withJob,
 } from './context.ts';
 import { handleDeletion } from './deletion.ts';
@@ -41,8 +42,8 @@ export function reconcilePass(ctx: PassContext): void {
   observe(ctx);
   progressManualSavepoint(ctx);
   const last = reconciled(ctx);
-  const problem = validateDeployment(ctx.fd.spec, last);
-  let spec: FlinkDeploymentSpec = ctx.fd.spec;
+  let spec: FlinkDeploymentSpec = specOf(ctx.fd);
+  const problem = validateDeployment(spec, last);
   if (problem) {
     ctx.invalid = true;
     ctx.status.error = errorJson(ErrorTypes.validation, problem);

@@ -1,11 +1,11 @@
 // Rollback to lastStableSpec (section 6), when kubernetes.operator.deployment.rollback.enabled is true.
-import { emit, flush, jobStatus, type PassContext, reconciliation } from './context.ts';
+import { emit, flush, jobStatus, type PassContext, reconciliation, specOf } from './context.ts';
 import { optionalDuration } from './duration.ts';
 import { deployCluster, latestCheckpoint, type RestoreSource, stopJob } from './runtime.ts';
 import { conf, confBool, readReconciled } from './spec.ts';
 
 export function shouldRollBack(ctx: PassContext): boolean {
-  const spec = ctx.fd.spec;
+  const spec = specOf(ctx.fd);
   if (!confBool(spec, 'kubernetes.operator.deployment.rollback.enabled', false)) return false;
   const rec = reconciliation(ctx);
   if (rec.state !== 'DEPLOYED') return false;
@@ -24,10 +24,10 @@ export function shouldRollBack(ctx: PassContext): boolean {
 
 /** the readiness deadline, for scheduling a wake-up */
 export function rollbackDeadline(ctx: PassContext): number | null {
-  if (!confBool(ctx.fd.spec, 'kubernetes.operator.deployment.rollback.enabled', false)) return null;
+  const spec = specOf(ctx.fd);
+  if (!confBool(spec, 'kubernetes.operator.deployment.rollback.enabled', false)) return null;
   if (ctx.rt.reconciledAt === null) return null;
-  const timeout =
-    optionalDuration(conf(ctx.fd.spec, 'kubernetes.operator.deployment.readiness.timeout')) ?? 300_000;
+  const timeout = optionalDuration(conf(spec, 'kubernetes.operator.deployment.readiness.timeout')) ?? 300_000;
   return ctx.rt.reconciledAt + timeout;
 }
 

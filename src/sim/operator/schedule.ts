@@ -1,13 +1,12 @@
 // When the simulator must look at a deployment again without being told: the earliest simulated instant
 // something it simulates falls due, and whether a deployment is quiet (nothing in flight, nothing wrong)
 // so that periodic resyncs of large clusters can skip it.
-import type { FlinkDeployment } from '../../manifests/types.ts';
 import { SIM_DURATIONS } from './clock.ts';
-import type { PassContext } from './context.ts';
+import type { PassContext, StoredDeployment } from './context.ts';
 import { rollbackDeadline } from './rollback.ts';
 import type { ClusterRuntime } from './runtime.ts';
 
-export function nextDueAt(rt: ClusterRuntime, fd: FlinkDeployment): number | null {
+export function nextDueAt(rt: ClusterRuntime, fd: StoredDeployment): number | null {
   let earliest = Number.POSITIVE_INFINITY;
   const consider = (at: number | null | undefined): void => {
     if (at !== null && at !== undefined && at < earliest) earliest = at;
@@ -35,7 +34,7 @@ export function nextDueAt(rt: ClusterRuntime, fd: FlinkDeployment): number | nul
   return earliest === Number.POSITIVE_INFINITY ? null : earliest;
 }
 
-export function isQuiet(rt: ClusterRuntime, fd: FlinkDeployment): boolean {
+export function isQuiet(rt: ClusterRuntime, fd: StoredDeployment): boolean {
   const status = fd.status;
   if (!status || status.error || fd.metadata.deletionTimestamp) return false;
   if (status.observedGeneration !== fd.metadata.generation) return false;

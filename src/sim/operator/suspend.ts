@@ -3,7 +3,7 @@
 // and report what was actually used, which lastReconciledSpec records.
 import type { FlinkDeploymentSpec, UpgradeMode } from '../../manifests/types.ts';
 import { SIM_DURATIONS } from './clock.ts';
-import { emit, jobStatus, type PassContext, reconciled, savepointInfoOf } from './context.ts';
+import { emit, jobStatus, type PassContext, reconciled, savepointInfoOf, specOf } from './context.ts';
 import { optionalDuration } from './duration.ts';
 import {
   isRunning,
@@ -134,7 +134,7 @@ export function progressSavepointStop(ctx: PassContext): StopResult {
     emit(ctx, 'Warning', 'SavepointError', message);
     return { kind: 'blocked' };
   }
-  const dir = savepointsDirOf(stop.spec) ?? savepointsDirOf(ctx.fd.spec) ?? 's3://flink/savepoints';
+  const dir = savepointsDirOf(stop.spec) ?? savepointsDirOf(specOf(ctx.fd)) ?? 's3://flink/savepoints';
   const savepoint = takeSavepoint(rt, ctx.storage, dir, ctx.now);
   stopJob(rt, ctx.storage, 'savepoint', ctx.now, (stop.spec.mode ?? 'native') === 'native');
   rt.stopRetryAt = null;
@@ -164,7 +164,7 @@ export function recordSavepoint(
 }
 
 export function snapshotResourcesEnabled(ctx: PassContext): boolean {
-  return confBool(ctx.fd.spec, 'kubernetes.operator.snapshot.resource.enabled', true);
+  return confBool(specOf(ctx.fd), 'kubernetes.operator.snapshot.resource.enabled', true);
 }
 
 function finishStatus(ctx: PassContext): void {
