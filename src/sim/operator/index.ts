@@ -6,17 +6,19 @@ import { childLogger } from '../../log.ts';
 import type { FlinkDeploymentStatus } from '../../manifests/types.ts';
 import type { KubeObject, ObjectStore, StoreEvent } from '../store.ts';
 import type { JobTruth, SimTruth, StoredSnapshot } from '../types.ts';
+import { isCanary, passCanary } from './canary.ts';
 import { SIM_DURATIONS, SimClock } from './clock.ts';
 import type { PassContext, StoredDeployment } from './context.ts';
 import { EventRecorder } from './events.ts';
 import { type Faults, readFaults } from './faults.ts';
 import { reconcilePass } from './reconcile.ts';
-import { advance, type ClusterRuntime, newRuntime, truthOf } from './runtime.ts';
+import { advance, type ClusterRuntime, deleteCluster, newRuntime, truthOf } from './runtime.ts';
 import { isQuiet, nextDueAt } from './schedule.ts';
 import { type PendingSnapshot, SnapshotController } from './snapshot-controller.ts';
 import { initialStatus } from './status.ts';
 import { SnapshotStorage } from './storage.ts';
 
+export { CANARY_LABEL } from './canary.ts';
 export { FINALIZER } from './context.ts';
 export { FAULT_ANNOTATIONS } from './faults.ts';
 
@@ -263,6 +265,10 @@ export class OperatorSimulator implements SimTruth {
         const object = this.store.get('flinkdeployments', namespace, name);
         latest = object as StoredDeployment | undefined;
         if (!object) break;
+        if (isCanary(object.metadata)) {
+          this.passCanary(key, object);
+          return;
+        }
         const before = object.metadata.resourceVersion;
         const ctx = this.contextFor(object);
         reconcilePass(ctx);
@@ -279,6 +285,22 @@ export class OperatorSimulator implements SimTruth {
     if (!rt) return;
     rt.wakeAt = latest ? nextDueAt(rt, latest) : null;
     rt.quietAtRv = latest && isQuiet(rt, latest) ? (latest.metadata.resourceVersion ?? null) : null;
+  }
+
+  /**
+   * A canary (see canary.ts) is left alone: no status, no events, no job. A cluster it had before it was
+   * labelled keeps running unobserved; deleting the canary takes that cluster with it (its JobManager
+   * deployment is owned by the CR, so Kubernetes garbage-collects it), still without operator cleanup.
+   */
+  private passCanary(key: string, object: KubeObject): void {
+    passCanary(this.store, object);
+    const rt = this.runtimes.get(key);
+    if (!rt) return;
+    if (object.metadata.deletionTimestamp && rt.uid === object.metadata.uid) {
+      deleteCluster(rt, this.clock.now());
+    }
+    rt.wakeAt = null;
+    rt.quietAtRv = null;
   }
 
   private contextFor(object: KubeObject): PassContext {
