@@ -1,9 +1,11 @@
 // Manual savepoints (savepointTriggerNonce, section 5), rollback (section 6), session clusters, and the
 // simulator's own persistence (snapshot/restore for `flinkops sim --state`).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import { OperatorSimulator } from '../../src/sim/operator/index.ts';
-import { ObjectStore } from '../../src/sim/store.ts';
+import { type KubeObject, ObjectStore } from '../../src/sim/store.ts';
 import {
   create,
   deployment,
@@ -338,5 +340,97 @@ describe('user-created FlinkStateSnapshots', () => {
       snapshotStatus('user-exists-1')?.path,
       's3://bucket/savepoints/savepoint-abcdef-000000000000',
     );
+  });
+});
+
+describe('declared savepoints (FlinkStateSnapshot savepoint.alreadyExists)', () => {
+  test('the operator example: the declared path goes into storage (offset 0, unknown) and the deployment starts from it (row 2, NO_CLAIM)', async () => {
+    const docs = parseAllDocuments(
+      readFileSync(
+        new URL('../fixtures/operator-examples/examples_snapshot_job-from-savepoint.yaml', import.meta.url),
+        'utf8',
+      ),
+    ).map((doc) => doc.toJS() as KubeObject);
+    const [snapshot, fd] = docs;
+    for (const object of docs) object.metadata.namespace = NS;
+    // created together, as one `kubectl apply -f` of the file does
+    h.store.create('flinkstatesnapshots', snapshot);
+    create(h, fd);
+    const path = (snapshot.spec as { savepoint: { path: string } }).savepoint.path;
+    const stable = await waitSettled(h, 'example-deployment', 'STABLE');
+    assert.equal(stable.status?.jobStatus?.upgradeSavepointPath, path);
+    assert.equal(lastReconciled(stable).spec.job?.upgradeMode, 'savepoint');
+    assert.deepEqual(h.sim.getJob(NS, 'example-deployment')?.restoredFrom, {
+      kind: 'savepoint',
+      path,
+      offset: 0,
+      mode: 'NO_CLAIM',
+    });
+    const stored = h.sim.listStorage().find((entry) => entry.path === path);
+    assert.deepEqual(
+      { kind: stored?.kind, namespace: stored?.namespace, name: stored?.name, offset: stored?.offset },
+      { kind: 'savepoint', namespace: NS, name: 'example-savepoint', offset: 0 },
+      'filed under the snapshot (it references no deployment), records unknown = 0',
+    );
+    const status = h.store.get('flinkstatesnapshots', NS, 'example-savepoint')?.status as { state: string };
+    assert.equal(status.state, 'COMPLETED');
+  });
+
+  test('created in the same instant as the deployment restoring from it, the declaration is handled first', async () => {
+    const store = new ObjectStore();
+    const sim = new OperatorSimulator({ store, speed: 200 });
+    const path = 's3://bucket/savepoints/savepoint-aaaaaa-bbbbbbbbbbbb';
+    store.create('flinkstatesnapshots', {
+      apiVersion: 'flink.apache.org/v1beta1',
+      kind: 'FlinkStateSnapshot',
+      metadata: { name: 'same-instant', namespace: NS },
+      spec: { savepoint: { path, alreadyExists: true } },
+    });
+    store.create('flinkdeployments', deployment('same-instant', { job: { initialSavepointPath: path } }));
+    await sim.reconcileNow();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // 20 simulated seconds: the job has started
+    await sim.reconcileNow();
+    const status = store.get('flinkdeployments', NS, 'same-instant')?.status as {
+      error?: string;
+      jobStatus: { state: string };
+    };
+    assert.equal(status.error, undefined);
+    assert.equal(status.jobStatus.state, 'RUNNING');
+    assert.equal(sim.getJob(NS, 'same-instant')?.restoredFrom.mode, 'NO_CLAIM');
+    await sim.stop();
+  });
+
+  test('declaring a savepoint the simulator took keeps its offset; a later deployment restores that offset', async () => {
+    create(h, deployment('declared-src'));
+    await waitSettled(h, 'declared-src', 'STABLE');
+    await waitProgress(h, 'declared-src', 300, 0);
+    update(h, 'declared-src', (fd) => {
+      fd.spec.job!.state = 'suspended';
+    });
+    const suspended = await waitSettled(h, 'declared-src', 'SUSPENDED');
+    const path = suspended.status!.jobStatus!.upgradeSavepointPath!;
+    const offset = h.sim.listStorage().find((entry) => entry.path === path)!.offset;
+    assert.ok(offset >= 300);
+    h.store.create('flinkstatesnapshots', {
+      apiVersion: 'flink.apache.org/v1beta1',
+      kind: 'FlinkStateSnapshot',
+      metadata: { name: 'declared-again', namespace: NS },
+      spec: {
+        jobReference: { kind: 'FlinkDeployment', name: 'declared-src' },
+        savepoint: { path, alreadyExists: true },
+      },
+    });
+    await waitFor(
+      'declared-again COMPLETED',
+      () =>
+        (h.store.get('flinkstatesnapshots', NS, 'declared-again')?.status as { state?: string } | undefined)
+          ?.state === 'COMPLETED',
+    );
+    const stored = h.sim.listStorage().find((entry) => entry.path === path);
+    assert.equal(stored?.offset, offset);
+    assert.equal(stored?.name, 'declared-src');
+    create(h, deployment('declared-dst', { job: { initialSavepointPath: path } }));
+    await waitSettled(h, 'declared-dst', 'STABLE');
+    assert.equal(h.sim.getJob(NS, 'declared-dst')?.restoredFrom.offset, offset);
   });
 });

@@ -114,13 +114,15 @@ export class OperatorSimulator implements SimTruth {
   /** one full pass over every stored object now, quiet ones included (works without start()) */
   async reconcileNow(): Promise<void> {
     this.dirty.clear();
+    for (const snapshot of this.store.list('flinkstatesnapshots')) {
+      this.dirtySnapshots.add(`${snapshot.metadata.namespace ?? 'default'}/${snapshot.metadata.name}`);
+    }
+    // new snapshots first: a declared (alreadyExists) savepoint is in storage before a deployment restores from it
+    this.passSnapshots();
     for (const object of this.store.list('flinkdeployments')) {
       const key = keyOfObject(object);
       this.known.set(key, object.metadata.resourceVersion ?? '');
       this.passOne(key);
-    }
-    for (const snapshot of this.store.list('flinkstatesnapshots')) {
-      this.dirtySnapshots.add(`${snapshot.metadata.namespace ?? 'default'}/${snapshot.metadata.name}`);
     }
     this.passSnapshots();
     this.scheduleWake();
@@ -203,6 +205,9 @@ export class OperatorSimulator implements SimTruth {
     if (this.soon || !this.running) return;
     this.soon = setImmediate(() => {
       this.soon = null;
+      // snapshots created with the deployments go first (a declared savepoint is in storage before a
+      // deployment created alongside restores from it), then once more for what the passes moved on
+      this.passSnapshots();
       const keys = [...this.dirty];
       this.dirty.clear();
       for (const key of keys) this.passOne(key);

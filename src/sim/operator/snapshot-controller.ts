@@ -1,8 +1,9 @@
 // FlinkStateSnapshot resources created by users (kubectl, tools): the operator's snapshot controller.
 // A savepoint or checkpoint of the referenced FlinkDeployment's running job is triggered (IN_PROGRESS)
 // and ends COMPLETED with status.path, FAILED, or ABANDONED when the job stops. `alreadyExists`
-// savepoints are recorded as COMPLETED at once. Resources that already carry a status (the ones the
-// simulated operator creates itself) are left alone.
+// savepoints are recorded as COMPLETED at once, and their path is registered in the simulated storage
+// (see declareExisting) so a deployment can restore from it. Resources that already carry a status (the
+// ones the simulated operator creates itself) are left alone.
 import { randomBytes } from 'node:crypto';
 import type { FlinkDeployment } from '../../manifests/types.ts';
 import type { ObjectStore } from '../store.ts';
@@ -73,6 +74,7 @@ export class SnapshotController {
         fail('Savepoint path must be set when alreadyExists is true');
         return;
       }
+      this.declareExisting(namespace, name, spec);
       updateSnapshot(store, namespace, name, (status) => {
         status.state = 'COMPLETED';
         status.path = spec.savepoint!.path;
@@ -120,6 +122,26 @@ export class SnapshotController {
       status.triggerId = randomBytes(16).toString('hex');
       status.triggerTimestamp = new Date().toISOString();
       status.failures = status.failures ?? 0;
+    });
+  }
+
+  /**
+   * A savepoint the user declares with `alreadyExists: true` lives on their file system, which the
+   * simulated storage stands for: register its path there unless it is known already (one the simulator
+   * took keeps its offset). How many records it holds cannot be known, so it is registered with offset 0:
+   * a job restored from it starts counting at 0. It is filed under the referenced deployment's name, or
+   * the snapshot's own when it references none (the operator's example declares it without jobReference).
+   */
+  private declareExisting(namespace: string, name: string, spec: SnapshotSpec): void {
+    const path = spec.savepoint?.path;
+    if (!path || this.deps.storage.get(path)) return;
+    this.deps.storage.add({
+      path,
+      kind: 'savepoint',
+      namespace,
+      name: spec.jobReference?.name || name,
+      offset: 0,
+      createdAt: new Date().toISOString(),
     });
   }
 
