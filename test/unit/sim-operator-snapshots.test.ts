@@ -434,3 +434,94 @@ describe('declared savepoints (FlinkStateSnapshot savepoint.alreadyExists)', () 
     assert.equal(h.sim.getJob(NS, 'declared-dst')?.restoredFrom.offset, offset);
   });
 });
+
+describe('kubernetes.operator.savepoint.format.type', () => {
+  const FORMAT = 'kubernetes.operator.savepoint.format.type';
+  /** the option written as nested YAML (kubernetes: {operator: {savepoint: {format: {type: ...}}}}) */
+  function nested(name: string, value: string, config: Record<string, string> = {}): KubeObject {
+    const object = deployment(name, { config });
+    const spec = object.spec as { flinkConfiguration: Record<string, unknown> };
+    spec.flinkConfiguration.kubernetes = { operator: { savepoint: { format: { type: value } } } };
+    return object;
+  }
+  const formatOf = (snapshot: KubeObject | undefined) =>
+    (snapshot?.spec as { savepoint?: { formatType?: string } } | undefined)?.savepoint?.formatType;
+
+  test('CANONICAL by default: manual and upgrade FlinkStateSnapshots', async () => {
+    create(h, deployment('fmt-default'));
+    await waitSettled(h, 'fmt-default', 'STABLE');
+    update(h, 'fmt-default', (fd) => {
+      fd.spec.job!.savepointTriggerNonce = 1;
+    });
+    const manual = await waitFor('fmt-default manual COMPLETED', () =>
+      manualSnapshots('fmt-default').find((s) => (s.status as { state: string }).state === 'COMPLETED'),
+    );
+    assert.equal(formatOf(manual), 'CANONICAL');
+    update(h, 'fmt-default', (fd) => {
+      fd.spec.job!.state = 'suspended';
+    });
+    await waitSettled(h, 'fmt-default', 'SUSPENDED');
+    const upgrade = snapshotsOf(h, 'fmt-default').find(
+      (s) => s.metadata.labels?.['snapshot.trigger-type'] === 'UPGRADE',
+    );
+    assert.equal(formatOf(upgrade), 'CANONICAL');
+  });
+
+  test('NATIVE (nested YAML keys): the manual snapshot, and the UPGRADE snapshot of a suspend', async () => {
+    create(h, nested('fmt-native', 'NATIVE'));
+    await waitSettled(h, 'fmt-native', 'STABLE');
+    update(h, 'fmt-native', (fd) => {
+      fd.spec.job!.savepointTriggerNonce = 1;
+    });
+    const manual = await waitFor('fmt-native manual COMPLETED', () =>
+      manualSnapshots('fmt-native').find((s) => (s.status as { state: string }).state === 'COMPLETED'),
+    );
+    assert.equal(formatOf(manual), 'NATIVE');
+    update(h, 'fmt-native', (fd) => {
+      fd.spec.job!.state = 'suspended';
+    });
+    await waitSettled(h, 'fmt-native', 'SUSPENDED');
+    const upgrade = snapshotsOf(h, 'fmt-native').find(
+      (s) => s.metadata.labels?.['snapshot.trigger-type'] === 'UPGRADE',
+    );
+    assert.equal(formatOf(upgrade), 'NATIVE');
+  });
+
+  test('legacy mode: the pending trigger, lastSavepoint and history carry the configured format (flat key, any case)', async () => {
+    create(
+      h,
+      deployment('fmt-legacy', {
+        config: { 'kubernetes.operator.snapshot.resource.enabled': 'false', [FORMAT]: 'native' },
+        annotations: { 'sim.flinkops.io/savepoint': 'hang' },
+      }),
+    );
+    await waitSettled(h, 'fmt-legacy', 'STABLE');
+    update(h, 'fmt-legacy', (fd) => {
+      fd.spec.job!.savepointTriggerNonce = 3;
+    });
+    const pending = await waitFor('fmt-legacy trigger pending', () => {
+      const info = get(h, 'fmt-legacy')?.status?.jobStatus?.savepointInfo;
+      return info?.triggerId ? info : undefined;
+    });
+    assert.equal(pending.formatType, 'NATIVE');
+    update(h, 'fmt-legacy', (fd) => {
+      delete fd.metadata.annotations;
+    });
+    const manual = await waitFor('fmt-legacy lastSavepoint', () => {
+      const last = get(h, 'fmt-legacy')?.status?.jobStatus?.savepointInfo?.lastSavepoint;
+      return last?.triggerNonce === 3 ? last : undefined;
+    });
+    assert.equal(manual.formatType, 'NATIVE');
+    update(h, 'fmt-legacy', (fd) => {
+      fd.spec.job!.state = 'suspended';
+    });
+    const fd = await waitSettled(h, 'fmt-legacy', 'SUSPENDED');
+    const info = fd.status!.jobStatus!.savepointInfo!;
+    assert.equal(info.lastSavepoint?.triggerType, 'UPGRADE');
+    assert.equal(info.lastSavepoint?.formatType, 'NATIVE');
+    assert.deepEqual(
+      (info.savepointHistory as { formatType: string }[]).map((entry) => entry.formatType),
+      ['NATIVE', 'NATIVE'],
+    );
+  });
+});

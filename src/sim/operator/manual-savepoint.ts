@@ -7,7 +7,7 @@ import { emit, type PassContext, reconciled, reconciliation, savepointInfoOf, sp
 import { optionalDuration } from './duration.ts';
 import { isRunning, savepointsDirOf, takeSavepoint } from './runtime.ts';
 import { createManualSnapshot, updateSnapshot } from './snapshots.ts';
-import { conf, writeReconciled } from './spec.ts';
+import { conf, type SavepointFormat, savepointFormatOf, writeReconciled } from './spec.ts';
 import { recordSavepoint, snapshotResourcesEnabled } from './suspend.ts';
 
 /** the nonce asks for a savepoint the operator has not taken yet */
@@ -23,8 +23,9 @@ export function triggerManualSavepoint(ctx: PassContext, spec: FlinkDeploymentSp
   const nonce = spec.job!.savepointTriggerNonce!;
   const triggerId = randomBytes(16).toString('hex');
   const dueAt = ctx.faults.savepoint === 'hang' ? null : ctx.now + SIM_DURATIONS.savepoint;
+  const formatType = savepointFormatOf(spec);
   if (snapshotResourcesEnabled(ctx)) {
-    const name = createManualSnapshot(ctx.store, ctx.fd, savepointsDirOf(spec) ?? '', 'CANONICAL');
+    const name = createManualSnapshot(ctx.store, ctx.fd, savepointsDirOf(spec) ?? '', formatType);
     copyNonce(ctx, nonce);
     updateSnapshot(ctx.store, ctx.fd.metadata.namespace ?? 'default', name, (status) => {
       status.state = 'IN_PROGRESS';
@@ -40,6 +41,7 @@ export function triggerManualSavepoint(ctx: PassContext, spec: FlinkDeploymentSp
       dueAt,
       failures: 0,
       retryAt: null,
+      formatType,
     };
     return;
   }
@@ -47,7 +49,7 @@ export function triggerManualSavepoint(ctx: PassContext, spec: FlinkDeploymentSp
   info.triggerId = triggerId;
   info.triggerTimestamp = Date.now();
   info.triggerType = 'MANUAL';
-  info.formatType = 'CANONICAL';
+  info.formatType = formatType;
   rt.manual = {
     nonce,
     snapshotName: null,
@@ -57,6 +59,7 @@ export function triggerManualSavepoint(ctx: PassContext, spec: FlinkDeploymentSp
     dueAt,
     failures: 0,
     retryAt: null,
+    formatType,
   };
 }
 
@@ -89,6 +92,7 @@ export function progressManualSavepoint(ctx: PassContext): void {
     info.triggerId = randomBytes(16).toString('hex');
     info.triggerTimestamp = Date.now();
     info.triggerType = 'MANUAL';
+    info.formatType = manualFormat(ctx);
     return;
   }
   if (manual.dueAt === null) {
@@ -113,7 +117,13 @@ export function progressManualSavepoint(ctx: PassContext): void {
     return;
   }
   clearTrigger(ctx);
-  recordSavepoint(ctx, savepoint.path, 'MANUAL', manual.nonce);
+  recordSavepoint(
+    ctx,
+    savepoint.path,
+    'MANUAL',
+    manual.nonce,
+    manual.formatType ?? savepointFormatOf(specOf(ctx.fd)),
+  );
   copyNonce(ctx, manual.nonce);
 }
 
@@ -145,6 +155,11 @@ function failManual(ctx: PassContext): void {
     return;
   }
   manual.retryAt = ctx.now + SIM_DURATIONS.reconcileInterval;
+}
+
+/** the format of the pending manual savepoint: as triggered, or (state saved before it was kept) as configured now */
+function manualFormat(ctx: PassContext): SavepointFormat {
+  return ctx.rt.manual?.formatType ?? savepointFormatOf(specOf(ctx.fd));
 }
 
 function clearTrigger(ctx: PassContext): void {

@@ -7,7 +7,7 @@ import type { JobTruth } from '../types.ts';
 import { RECORDS_PER_SECOND, SIM_DURATIONS } from './clock.ts';
 import { optionalDuration } from './duration.ts';
 import type { Faults } from './faults.ts';
-import { conf, confInt, haEnabled, upgradeModeOf } from './spec.ts';
+import { conf, confInt, haEnabled, type SavepointFormat, upgradeModeOf } from './spec.ts';
 import { checkpointPath, type SnapshotStorage, savepointPath } from './storage.ts';
 
 export type JmState = 'MISSING' | 'DEPLOYING' | 'DEPLOYED_NOT_READY' | 'READY' | 'ERROR';
@@ -65,6 +65,8 @@ export interface ManualPending {
   failures: number;
   /** after a failure: next attempt not before this simulated time */
   retryAt: number | null;
+  /** kubernetes.operator.savepoint.format.type when it was triggered (absent in state saved before it was kept) */
+  formatType?: SavepointFormat;
 }
 
 export interface ClusterRuntime {

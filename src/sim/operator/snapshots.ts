@@ -56,13 +56,18 @@ function create(
 }
 
 /** the savepoint a stop-with-savepoint took, recorded as a COMPLETED UPGRADE snapshot (alreadyExists) */
-export function recordUpgradeSnapshot(store: ObjectStore, deployment: KubeObject, path: string): string {
+export function recordUpgradeSnapshot(
+  store: ObjectStore,
+  deployment: KubeObject,
+  path: string,
+  formatType: string,
+): string {
   const now = new Date().toISOString();
   return create(
     store,
     deployment,
     'UPGRADE',
-    { path, formatType: 'CANONICAL', disposeOnDelete: false, alreadyExists: true },
+    { path, formatType, disposeOnDelete: false, alreadyExists: true },
     { state: 'COMPLETED', path, triggerTimestamp: now, resultTimestamp: now, failures: 0, triggerId: '' },
     0,
   );

@@ -48,6 +48,19 @@ export function confInt(spec: FlinkDeploymentSpec | undefined, key: string, fall
   return Number.isFinite(value) ? value : fallback;
 }
 
+export type SavepointFormat = 'CANONICAL' | 'NATIVE';
+
+/**
+ * kubernetes.operator.savepoint.format.type: CANONICAL (default) or NATIVE, the format of every savepoint
+ * the operator takes. Flink reads enum options case-insensitively; anything else counts as the default
+ * here (status fields only allow CANONICAL | NATIVE | UNKNOWN).
+ */
+export function savepointFormatOf(spec: FlinkDeploymentSpec | undefined): SavepointFormat {
+  return conf(spec, 'kubernetes.operator.savepoint.format.type')?.trim().toUpperCase() === 'NATIVE'
+    ? 'NATIVE'
+    : 'CANONICAL';
+}
+
 /** HA is "activated" when high-availability(.type) names anything but NONE */
 export function haEnabled(spec: FlinkDeploymentSpec | undefined): boolean {
   const mode = conf(spec, 'high-availability.type') ?? conf(spec, 'high-availability');

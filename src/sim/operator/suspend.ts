@@ -15,7 +15,7 @@ import {
   takeSavepoint,
 } from './runtime.ts';
 import { recordUpgradeSnapshot } from './snapshots.ts';
-import { conf, confBool, upgradeModeOf } from './spec.ts';
+import { conf, confBool, type SavepointFormat, savepointFormatOf, upgradeModeOf } from './spec.ts';
 import { ErrorTypes, errorJson } from './status.ts';
 
 export type StopResult =
@@ -141,24 +141,28 @@ export function progressSavepointStop(ctx: PassContext): StopResult {
   rt.stopFailedWith = null;
   const js = jobStatus(ctx);
   js.upgradeSavepointPath = savepoint.path;
-  recordSavepoint(ctx, savepoint.path, 'UPGRADE', null);
+  recordSavepoint(ctx, savepoint.path, 'UPGRADE', null, savepointFormatOf(stop.spec));
   finishStatus(ctx);
   return { kind: 'stopped', usedMode: 'savepoint' };
 }
 
-/** UPGRADE FlinkStateSnapshot, or the legacy savepointInfo when snapshot resources are disabled */
+/**
+ * UPGRADE FlinkStateSnapshot, or the legacy savepointInfo when snapshot resources are disabled; `formatType`
+ * is kubernetes.operator.savepoint.format.type of the spec the savepoint was taken for.
+ */
 export function recordSavepoint(
   ctx: PassContext,
   path: string,
   triggerType: 'UPGRADE' | 'MANUAL',
   triggerNonce: number | null,
+  formatType: SavepointFormat,
 ): void {
   if (snapshotResourcesEnabled(ctx)) {
-    if (triggerType === 'UPGRADE') recordUpgradeSnapshot(ctx.store, ctx.fd, path);
+    if (triggerType === 'UPGRADE') recordUpgradeSnapshot(ctx.store, ctx.fd, path, formatType);
     return;
   }
   const info = savepointInfoOf(ctx);
-  const entry = { timeStamp: Date.now(), location: path, triggerType, formatType: 'CANONICAL', triggerNonce };
+  const entry = { timeStamp: Date.now(), location: path, triggerType, formatType, triggerNonce };
   info.lastSavepoint = entry as NonNullable<typeof info.lastSavepoint>;
   info.savepointHistory = [...(info.savepointHistory ?? []), entry].slice(-10);
 }
