@@ -149,6 +149,20 @@ test('a blocked delete undone by a later commit: the removal commit ends superse
   assert.equal((await superseded(again, restored)).state, 'success');
 });
 
+test('a deployment created suspended (never started) is deleted with approval, its status saying no state existed', async () => {
+  env.work.write('jobs/hotel.yaml', statefulManifest('hotel', 'flink:1.20.0', { state: 'suspended' }));
+  const created = env.push('hotel, not started yet');
+  await flinkops.pollNow();
+  assert.equal((await finalState(created, 'hotel')).description, 'done: create');
+  env.work.remove('jobs/hotel.yaml');
+  const removal = env.push('drop hotel\n\nFlinkops-Approve-Delete: streaming/hotel');
+  await flinkops.pollNow();
+  const done = await finalState(removal, 'hotel');
+  assert.equal(done.state, 'success', done.description);
+  assert.equal(done.description, 'done: guarded-delete (no state existed, no final savepoint taken)');
+  assert.equal(await live('hotel'), null, 'deleted');
+});
+
 test('a savepoint fault fails the commit with the cause; after the fix a retry succeeds on the same commit', async () => {
   const patch = await fetch(api('delta'), {
     method: 'PATCH',

@@ -2,9 +2,12 @@
 // only then deletes; if the savepoint fails, nothing is deleted.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { LAST_STATE_DUMMY_PATH } from '../../src/cluster/health.ts';
+import type { FlinkDeployment } from '../../src/manifests/types.ts';
 import {
   createRunningJob,
   enqueue,
+  eventually,
   flinkJob,
   jobTruth,
   letItRun,
@@ -121,6 +124,137 @@ describe('safety: guarded delete', () => {
       'final state not in the ledger',
     );
     assert.equal(await env.client.get('team-d', 'paused'), null);
+  });
+
+  /** the live object once `check` holds (the operator has reconciled it that far) */
+  const liveWhen = (
+    namespace: string,
+    name: string,
+    what: string,
+    check: (obj: FlinkDeployment) => boolean,
+  ) =>
+    eventually(`${namespace}/${name}: ${what}`, async () => {
+      const obj = await env.client.get(namespace, name);
+      return obj && check(obj) ? obj : null;
+    });
+
+  async function approvedDelete(namespace: string, name: string, previous: FlinkDeployment) {
+    const commit = env.commit(`remove ${name}\n\nFlinkops-Approve-Delete: ${namespace}/${name}`);
+    const result = await enqueue(env, { ...deleteInput(namespace, name, commit, true), previous });
+    return { commit, jobId: result.jobIds[0] };
+  }
+
+  it('deletes a job created suspended that never started (lifecycle CREATED): no state existed', async () => {
+    const manifest = flinkJob('team-d', 'never-started', { state: 'suspended' });
+    await createRunningJob(env, manifest);
+    await liveWhen(
+      'team-d',
+      'never-started',
+      'lifecycle CREATED',
+      (o) => o.status?.lifecycleState === 'CREATED',
+    );
+    const { jobId } = await approvedDelete('team-d', 'never-started', manifest);
+    const done = await stepReaches(env, jobId, 'completed');
+    assert.equal(done.returnvalue.savepointPath, undefined);
+    assert.match(done.returnvalue.summary, /no state existed/);
+    assert.equal(await env.client.get('team-d', 'never-started'), null, 'the deployment still exists');
+    assert.equal((await storedSavepoints(env, 'team-d', 'never-started')).length, 0);
+    assert.equal((await env.ledger.list('team-d/never-started')).length, 0, 'a ledger entry without state');
+  });
+
+  it('deletes a job whose very first start FAILED before it ever ran (bad initialSavepointPath)', async () => {
+    const manifest = flinkJob('team-d', 'bad-start');
+    manifest.spec.job!.initialSavepointPath = 's3://flink-data/savepoints/savepoint-does-not-exist';
+    await env.client.create(manifest);
+    await liveWhen('team-d', 'bad-start', 'job FAILED', (o) => o.status?.jobStatus?.state === 'FAILED');
+    assert.equal((await jobTruth(env, 'team-d', 'bad-start')).running, false);
+    const { jobId } = await approvedDelete('team-d', 'bad-start', manifest);
+    const done = await stepReaches(env, jobId, 'completed');
+    assert.equal(done.returnvalue.savepointPath, undefined);
+    assert.match(done.returnvalue.summary, /no state existed/);
+    assert.equal(await env.client.get('team-d', 'bad-start'), null);
+    assert.equal((await env.ledger.list('team-d/bad-start')).length, 0);
+  });
+
+  it('still refuses a job that ran and then FAILED (its checkpoints are state the operator restores from)', async () => {
+    const manifest = flinkJob('team-d', 'crashed');
+    await createRunningJob(env, manifest);
+    await letItRun(env, 'team-d', 'crashed', 300);
+    // a restart whose start fails: the job ran before, so its checkpoints and savepoints are real state
+    await env.client.patch('team-d', 'crashed', () => ({
+      metadata: { annotations: { 'sim.flinkops.io/start': 'fail' } },
+      spec: { restartNonce: 1 },
+    }));
+    await liveWhen('team-d', 'crashed', 'job FAILED', (o) => o.status?.jobStatus?.state === 'FAILED');
+    const { jobId } = await approvedDelete('team-d', 'crashed', manifest);
+    const failed = await stepReaches(env, jobId, 'failed');
+    assert.match(failed.failedReason, /refusing to delete team-d\/crashed/);
+    assert.ok(await env.client.get('team-d', 'crashed'), 'a job with state was deleted');
+  });
+
+  it('refuses a last-state-suspended job (its state is in the HA metadata the delete removes), never recording a stale or dummy path', async () => {
+    // started from a savepoint (as a re-create from the ledger is): upgradeSavepointPath names that old savepoint
+    const source = flinkJob('team-d', 'ls-source');
+    await createRunningJob(env, source);
+    await letItRun(env, 'team-d', 'ls-source', 200);
+    const suspendedSource = await enqueue(env, {
+      commit: env.commit('pause ls-source'),
+      transition: transitionOf('team-d', 'ls-source', 'update', ['savepoint-suspend']),
+      target: flinkJob('team-d', 'ls-source', { state: 'suspended' }),
+      previous: source,
+    });
+    const old = (await stepReaches(env, suspendedSource.jobIds[0], 'completed')).returnvalue
+      .savepointPath as string;
+    const manifest = flinkJob('team-d', 'ls-job', { upgradeMode: 'last-state' });
+    manifest.spec.job!.initialSavepointPath = old;
+    await createRunningJob(env, manifest);
+    const suspendLastState = async (message: string) => {
+      const result = await enqueue(env, {
+        commit: env.commit(message),
+        transition: transitionOf('team-d', 'ls-job', 'update', ['suspend']),
+        target: {
+          ...manifest,
+          spec: { ...manifest.spec, job: { ...manifest.spec.job!, state: 'suspended' } },
+        },
+        previous: manifest,
+        expectedUpgradeMode: 'last-state',
+      });
+      await stepReaches(env, result.jobIds[0], 'completed');
+    };
+    const refuses = async () => {
+      const { jobId } = await approvedDelete('team-d', 'ls-job', manifest);
+      const failed = await stepReaches(env, jobId, 'failed');
+      assert.match(failed.failedReason, /refusing to delete team-d\/ls-job/);
+      assert.match(failed.failedReason, /last-state/);
+      assert.match(failed.failedReason, /resume it|upgradeMode: savepoint/);
+      assert.ok(await env.client.get('team-d', 'ls-job'), 'the last-state-suspended job was deleted');
+      const entries = (await env.ledger.list('team-d/ls-job')).filter((e) => e.step === 'guarded-delete');
+      assert.deepEqual(entries, [], `recorded as final state: ${entries.map((e) => e.path).join(', ')}`);
+      // the refused delete owns the deployment until it is cancelled (as a later commit does)
+      await env.host?.queue.cancel(failed.data.transitionId);
+    };
+    await letItRun(env, 'team-d', 'ls-job', 100);
+    const rawPath = async () =>
+      (await env.client.get('team-d', 'ls-job'))?.status?.jobStatus?.upgradeSavepointPath;
+    await suspendLastState('pause ls-job');
+    assert.equal(await rawPath(), old, 'upgradeSavepointPath still names the savepoint it started from');
+    await refuses();
+    // resumed from HA and suspended again: the operator shows its dummy path
+    const resumed = await enqueue(env, {
+      commit: env.commit('resume ls-job'),
+      transition: transitionOf('team-d', 'ls-job', 'update', ['resume']),
+      target: manifest,
+      previous: manifest,
+    });
+    await stepReaches(env, resumed.jobIds[0], 'completed');
+    await letItRun(env, 'team-d', 'ls-job', 300);
+    await suspendLastState('pause ls-job again');
+    assert.equal(await rawPath(), LAST_STATE_DUMMY_PATH);
+    await refuses();
+    assert.ok(
+      !(await env.ledger.list('team-d/ls-job')).some((e) => e.path === LAST_STATE_DUMMY_PATH),
+      'the dummy path is in the ledger',
+    );
   });
 
   it('deletes a session cluster without a savepoint (it holds no job state)', async () => {

@@ -4,6 +4,7 @@
 import {
   describeStatus,
   generationObserved,
+  LAST_STATE_DUMMY_PATH,
   lastReconciledSpec,
   lifecycleState,
   operatorError as parsedOperatorError,
@@ -57,4 +58,62 @@ export function isFailed(obj: FlinkDeployment | null): boolean {
 export function describe(obj: FlinkDeployment | null): string {
   if (!obj) return 'object not found';
   return `${describeStatus(obj)}, spec.job.state ${obj.spec.job?.state ?? 'unset'}`;
+}
+
+/**
+ * Why a job deployment never ran, so it holds no state of its own (null when it may have run). Two cases
+ * (reference/flink-operator.md section 4): the operator looked at it and deployed nothing (lifecycle
+ * CREATED: created with job.state suspended, row 3; or rejected before its first deploy), or its very
+ * first deployment failed before the job ever ran (a bad initialSavepointPath, a job that cannot start):
+ * the first deployment is all the operator did, it never saw the job RUNNING (no lastStableSpec), and no
+ * checkpoint, savepoint or other restore path was ever observed. A job that ran and then failed keeps
+ * checkpoints the operator could restore from: that is not this.
+ */
+export function neverRan(obj: FlinkDeployment): string | null {
+  const status = obj.status;
+  if (!status || isSessionCluster(obj)) return null; // no status: the operator has not looked at it yet
+  const reconciliation = status.reconciliationStatus;
+  const recorded = parseSpecRecord(reconciliation?.lastReconciledSpec);
+  if (!recorded) return `the operator never deployed it (lifecycle ${lifecycle(obj) ?? 'unknown'})`;
+  if (recorded.resource_metadata?.firstDeployment !== true) return null;
+  if (reconciliation?.lastStableSpec) return null; // observed RUNNING once
+  if (jobState(obj) !== 'FAILED') return null;
+  const js = status.jobStatus;
+  const checkpoint = js?.checkpointInfo;
+  if (checkpoint?.lastCheckpoint || checkpoint?.lastPeriodicCheckpointTimestamp) return null;
+  if (js?.savepointInfo?.lastSavepoint?.location) return null;
+  // the first deploy sets upgradeSavepointPath to the initialSavepointPath it starts from; any other
+  // path is a checkpoint the observer saw in the job's terminal state
+  const path = upgradeSavepointPath(obj);
+  const initial = recorded.spec?.job?.initialSavepointPath ?? obj.spec.job?.initialSavepointPath ?? null;
+  if (path && path !== initial) return null;
+  return 'its first start FAILED before the job ever ran';
+}
+
+/**
+ * A suspended job whose suspend kept its state in the HA metadata (last-state, the mode lastReconciledSpec
+ * records for the suspend; or the operator's last-state dummy path): no savepoint holds that state, and
+ * whatever upgradeSavepointPath still names is older than it.
+ */
+export function suspendedWithLastState(obj: FlinkDeployment): boolean {
+  return (
+    lastReconciledSpec(obj)?.job?.upgradeMode === 'last-state' ||
+    obj.status?.jobStatus?.upgradeSavepointPath === LAST_STATE_DUMMY_PATH
+  );
+}
+
+interface SpecRecord {
+  spec?: FlinkDeployment['spec'];
+  resource_metadata?: { firstDeployment?: boolean };
+}
+
+/** lastReconciledSpec as the operator writes it: a JSON string {"spec": ..., "resource_metadata": ...}. */
+function parseSpecRecord(text: string | undefined): SpecRecord | null {
+  if (typeof text !== 'string' || text === '') return null;
+  try {
+    const parsed = JSON.parse(text) as SpecRecord | null;
+    return parsed && typeof parsed === 'object' ? parsed : null;
+  } catch {
+    return null;
+  }
 }
