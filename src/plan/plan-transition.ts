@@ -2,6 +2,7 @@
 // context) -> the ordered lifecycle steps, a safety level and warnings. No I/O, no clock, no randomness.
 // The rules follow reference/flink-operator.md sections 1 (change classes), 4 (transition table),
 // 5 (snapshots), 7 (validation failures) and 10 (field observations); each branch names its row.
+import { operatorRejection } from '../manifests/operator-validation.ts';
 import { deploymentKey, type FlinkDeployment, type UpgradeMode } from '../manifests/types.ts';
 import { atLeast, classifySpecChanges, hasField, type SpecChanges } from './change-classes.ts';
 import { type JobFacts, jobFacts, liveJob } from './job-state.ts';
@@ -53,6 +54,7 @@ export function planTransition(input: PlanInput, ctx: PlanContext): Transition |
     change = 'update';
     if (!planUpdate(before!, after!, ctx, b)) return null;
   }
+  if (after) checkOperatorAccepts(change, before, after, b);
   return {
     namespace,
     name,
@@ -96,6 +98,46 @@ export function planFromInvalidBase(input: Omit<PlanInput, 'before'>, ctx: PlanC
     warnings: b.warnings,
     diff: [],
   };
+}
+
+/** rejections that already have a warning (and their own plan) of their own */
+const REJECTION_WARNINGS = new Set<string>([
+  'CLUSTER_TYPE_CHANGE_REJECTED',
+  'MODE_CHANGE_REJECTED',
+  'STATE_DIR_MISSING',
+  'REDEPLOY_WITHOUT_SAVEPOINT_PATH',
+  'LAST_STATE_NOT_POSSIBLE',
+]);
+
+/**
+ * Section 7: a spec the operator's validator refuses is not applied; the operator keeps reconciling the
+ * last valid one (a new deployment ends FAILED). An update then needs no stop: one upgrade step applies
+ * the spec and fails with the operator's words, and nothing else happens to the job.
+ */
+function checkOperatorAccepts(
+  change: Transition['change'],
+  before: FlinkDeployment | null,
+  after: FlinkDeployment,
+  b: TransitionBuilder,
+): void {
+  const rejection = operatorRejection(after.spec ?? {}, before?.spec);
+  if (!rejection || b.warnings.some((w) => REJECTION_WARNINGS.has(w.code))) return;
+  if (change === 'create') {
+    b.warn(
+      'OPERATOR_REJECTS',
+      `the operator's validator refuses this spec ("${rejection}"): the new deployment ends FAILED without starting`,
+    );
+    return;
+  }
+  // what the steps would have done (suspend, discard, restore) does not happen: only the rejection stays
+  b.steps.length = 0;
+  b.warnings.length = 0;
+  b.stateLoss = false;
+  b.warn(
+    'OPERATOR_REJECTS',
+    `the operator's validator refuses this spec ("${rejection}"): it keeps running the current one, so the job is not stopped`,
+  );
+  b.step('upgrade', 'apply the new spec (the operator is expected to reject it, see the warning)');
 }
 
 // ---------------------------------------------------------------------------------------------- create

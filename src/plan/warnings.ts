@@ -35,6 +35,8 @@ export const WARNING_CODES = {
   SAVEPOINT_TRIGGER_WHILE_SUSPENDED: 'SAVEPOINT_TRIGGER_WHILE_SUSPENDED',
   /** the manifest was invalid at base: what runs is not known from the range; flinkops plans against the live object */
   BASE_INVALID: 'BASE_INVALID',
+  /** the operator's validator refuses the new spec (a rule without a warning of its own above) */
+  OPERATOR_REJECTS: 'OPERATOR_REJECTS',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_CODES;

@@ -106,6 +106,7 @@ describe('planner purity', () => {
     '../manifests/types.ts',
     '../manifests/flink-config.ts',
     '../manifests/operator-change-classes.ts',
+    '../manifests/operator-validation.ts',
   ];
   test('src/plan imports nothing that does I/O (except the git edge plan-git-range.ts)', () => {
     const planDir = new URL('../../src/plan/', import.meta.url).pathname;
@@ -119,14 +120,15 @@ describe('planner purity', () => {
         );
       }
     }
-    // the shared operator tables the planner reads from src/manifests import nothing themselves
+    // the shared operator tables the planner reads from src/manifests import nothing but each other
     for (const spec of PURE_MANIFEST_MODULES) {
       const source = readFileSync(new URL(spec.replace('../', '../../src/'), import.meta.url), 'utf8');
-      assert.deepEqual(
-        [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]),
-        [],
-        `${spec} imports nothing`,
-      );
+      for (const imported of [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1])) {
+        assert.ok(
+          PURE_MANIFEST_MODULES.includes(imported.replace('./', '../manifests/')),
+          `${spec} imports ${imported}, which is not one of the pure shared modules`,
+        );
+      }
     }
   });
 });
