@@ -210,6 +210,14 @@ function planDelete(key: string, before: FlinkDeployment, ctx: PlanContext, b: T
         b.warn('STATE_DISCARDED', `${key} is deleted without a final savepoint: its state is lost`);
         b.stateLoss = true;
       }
+    } else if (!running && facts.upgradeMode === 'last-state') {
+      // rows 6 and 19: a last-state suspend takes no savepoint; its checkpoint pointer lives in the HA
+      // metadata, which the delete removes with the CR
+      b.warn(
+        'STATE_DISCARDED',
+        `${key} was suspended with upgradeMode last-state: no savepoint holds its state, only HA metadata that the delete removes; to keep it, resume the job and suspend it with upgradeMode savepoint before deleting`,
+      );
+      if (approved) b.stateLoss = true;
     }
   }
   requireDeleteApproval(key, ctx, b);
