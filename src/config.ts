@@ -160,6 +160,32 @@ export function loadRunConfig(options: {
   return config;
 }
 
+/**
+ * Every credential the configuration holds (git, GitHub and GitLab tokens, the UI token and password,
+ * the webhook secret and token, a password in the Redis URL): flinkops scrubs them from every commit
+ * status, log line and printed result.
+ */
+export function configuredSecrets(config: RunConfig): string[] {
+  let redisPassword: string | undefined;
+  try {
+    const url = new URL(config.redisUrl);
+    redisPassword = url.password ? decodeURIComponent(url.password) : undefined;
+  } catch {
+    redisPassword = undefined;
+  }
+  const all = [
+    config.gitToken,
+    config.github?.token,
+    config.gitlab?.token,
+    config.ui.token,
+    config.ui.password,
+    config.webhook.githubSecret,
+    config.webhook.genericToken,
+    redisPassword,
+  ];
+  return [...new Set(all.filter((s): s is string => typeof s === 'string' && s.length > 0))];
+}
+
 function crossCheck(config: RunConfig): string[] {
   const problems: string[] = [];
   if (config.status === 'github' && !config.github)

@@ -4,10 +4,11 @@
 // every transition to its end, prints a summary table and exits 0 when all succeeded, 1 otherwise.
 import { type Command, Option } from 'commander';
 import { setExitCode } from '../cli.ts';
-import { ConfigError, loadRunConfig, type RunConfig } from '../config.ts';
+import { ConfigError, configuredSecrets, loadRunConfig, type RunConfig } from '../config.ts';
 import type { PollOutcome } from '../gitops/poller.ts';
 import type { RunningFlinkops } from '../gitops/run.ts';
 import { logger } from '../log.ts';
+import { scrubSecrets } from '../status/scrub.ts';
 
 interface RunFlags {
   config?: string;
@@ -145,10 +146,11 @@ export async function runOnce(flinkops: RunningFlinkops, timeoutMs: number): Pro
   flinkops.events.on('transition-finished', (info) =>
     ended.set(info.transitionId, { ok: true, text: 'succeeded' }),
   );
+  const secrets = configuredSecrets(flinkops.config);
   flinkops.events.on('transition-failed', (info) =>
     ended.set(info.transitionId, {
       ok: false,
-      text: `failed at ${info.action}: ${info.error.split('\n')[0]}`,
+      text: `failed at ${info.action}: ${scrubSecrets(info.error, secrets).split('\n')[0]}`,
     }),
   );
   let outcome: PollOutcome | null;

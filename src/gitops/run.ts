@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { stepHandlers } from '../../workers/index.ts';
 import { createClusterClient } from '../cluster/client.ts';
 import type { ClusterClient } from '../cluster/types.ts';
-import type { RunConfig } from '../config.ts';
+import { configuredSecrets, type RunConfig } from '../config.ts';
 import { RepoMirror } from '../git/mirror.ts';
 import { GitLedger } from '../ledger/git-ledger.ts';
 import { childLogger } from '../log.ts';
@@ -20,6 +20,7 @@ import { defaultMetrics } from '../server/metrics.ts';
 import { type RunningServer, startServer } from '../server/server.ts';
 import { createReporter } from '../status/index.ts';
 import type { PolicyReporter } from '../status/policy.ts';
+import { redactSecretsInLogs } from './log-redaction.ts';
 import { Poller, type PollOutcome } from './poller.ts';
 import { PollerLease } from './poller-lease.ts';
 import { PollerState, repoIdOf } from './poller-state.ts';
@@ -67,15 +68,15 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
   await mirror.ensureClone();
   const redis: Redis = connectRedis(config.redisUrl);
   redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error (reconnecting)'));
-  const secrets = [config.gitToken, config.github?.token, config.gitlab?.token].filter((s): s is string =>
-    Boolean(s),
-  );
+  // every configured credential is scrubbed from every status and log line, whoever writes it
+  const secrets = configuredSecrets(config);
+  redactSecretsInLogs(secrets);
   const reporter = createReporter(
     config.status === 'github'
-      ? { provider: 'github', ...config.github }
+      ? { provider: 'github', ...config.github, secrets }
       : config.status === 'gitlab'
-        ? { provider: 'gitlab', ...config.gitlab }
-        : { provider: 'notes', repoDir: mirror.dir, env: mirror.env() },
+        ? { provider: 'gitlab', ...config.gitlab, secrets }
+        : { provider: 'notes', repoDir: mirror.dir, env: mirror.env(), secrets },
   );
   const ledger = new GitLedger({ repoDir: mirror.dir, redis, gitEnv: mirror.env(), secrets });
   const cluster =
@@ -102,6 +103,7 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       onStepFinished: (action, seconds) => defaultMetrics.observeStep(action, seconds),
       onTransitionEnded: (outcome) => defaultMetrics.recordTransition(outcome),
       onSavepointRecorded: () => defaultMetrics.recordSavepoint(),
+      secrets,
       transitionSteps: async (transitionId) => {
         const record = await queue.locks.record(transitionId);
         if (!record) return null;

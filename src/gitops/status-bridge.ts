@@ -6,6 +6,7 @@ import { childLogger } from '../log.ts';
 import type { TransitionEvents } from '../queue/events.ts';
 import type { StepResult } from '../queue/types.ts';
 import { transitionStatus } from '../status/describe.ts';
+import { scrubSecrets } from '../status/scrub.ts';
 import type { StatusReporter } from '../status/types.ts';
 import type { PollerState } from './poller-state.ts';
 
@@ -24,6 +25,11 @@ export interface StatusBridgeOptions {
   onSavepointRecorded?: (action: string) => void;
   /** the actions of a transition, for "done: <steps>" (null when the queue no longer knows it) */
   transitionSteps?: (transitionId: string) => Promise<readonly string[] | null>;
+  /**
+   * configured credentials, scrubbed from an error text before it is shortened to a description (the
+   * reporter scrubs again, but a value cut in half by the 140-character limit would no longer match)
+   */
+  secrets?: readonly string[];
 }
 
 /**
@@ -122,7 +128,13 @@ export function bridgeTransitionStatuses(options: StatusBridgeOptions): () => Pr
         }));
         await reporter.report(
           info.commit,
-          transitionStatus.failed(info.namespace, info.name, info.action, info.error, url(info.jobId)),
+          transitionStatus.failed(
+            info.namespace,
+            info.name,
+            info.action,
+            scrubSecrets(info.error, options.secrets),
+            url(info.jobId),
+          ),
         );
       })(),
     );

@@ -18,7 +18,7 @@ export {
   type StatusNote,
 } from './notes.ts';
 export { PolicyReporter, type ReportingPolicy, type ReportOutcome } from './policy.ts';
-export { scrubSecrets } from './scrub.ts';
+export { redactKnownSecrets, scrubSecrets } from './scrub.ts';
 export * from './types.ts';
 
 const policySchema = z
@@ -29,6 +29,9 @@ const policySchema = z
   })
   .strict()
   .optional();
+
+/** every credential flinkops is configured with (not only the provider's own token): scrubbed from each status */
+const secretsSchema = z.array(z.string()).optional();
 
 const httpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL');
 
@@ -43,6 +46,7 @@ const notesSchema = z
     remote: z.union([z.string().min(1), z.literal(false)]).optional(),
     env: z.record(z.string(), z.string()).optional(),
     policy: policySchema,
+    secrets: secretsSchema,
   })
   .strict();
 
@@ -55,6 +59,7 @@ const githubSchema = z
     baseUrl: httpUrl.default('https://api.github.com'),
     timeoutMs: z.number().int().positive().optional(),
     policy: policySchema,
+    secrets: secretsSchema,
   })
   .strict();
 
@@ -66,6 +71,7 @@ const gitlabSchema = z
     host: httpUrl.default('https://gitlab.com'),
     timeoutMs: z.number().int().positive().optional(),
     policy: policySchema,
+    secrets: secretsSchema,
   })
   .strict();
 
@@ -102,7 +108,7 @@ export function createReporter(config: unknown, settingPrefix = 'status'): Polic
   }
   const cfg = parsed.data;
   let inner: StatusReporter;
-  let secrets: string[] = [];
+  let secrets: string[] = cfg.secrets ?? [];
   switch (cfg.provider) {
     case 'notes':
       inner = new NotesStatusReporter({
@@ -110,15 +116,16 @@ export function createReporter(config: unknown, settingPrefix = 'status'): Polic
         ref: cfg.ref,
         remote: cfg.remote,
         env: cfg.env,
+        secrets,
       });
       break;
     case 'github':
       inner = new GitHubStatusReporter(cfg);
-      secrets = [cfg.token];
+      secrets = [cfg.token, ...secrets];
       break;
     case 'gitlab':
       inner = new GitLabStatusReporter(cfg);
-      secrets = [cfg.token];
+      secrets = [cfg.token, ...secrets];
       break;
   }
   return new PolicyReporter(inner, cfg.policy ?? {}, secrets);

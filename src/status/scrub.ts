@@ -21,8 +21,18 @@ const PATTERNS: [RegExp, string][] = [
 
 /** Removes credentials from free text; `secrets` are exact values known to the caller (configured tokens). */
 export function scrubSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
+  let out = redactKnownSecrets(text, secrets);
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/**
+ * Only the exact values (no patterns): for text where a pattern could hit what is no credential, such as
+ * whole JSON log lines. Values shorter than 4 characters are left alone (they would redact words).
+ */
+export function redactKnownSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets)
+    if (secret && secret.length >= 4 && out.includes(secret)) out = out.split(secret).join('[redacted]');
   return out;
 }

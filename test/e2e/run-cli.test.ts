@@ -68,6 +68,46 @@ test('run --once exits 1 when a transition cannot proceed (delete without approv
   assert.match(run.out(), /streaming\/once\s+guarded-delete\s+needs approval/);
 });
 
+test('configured secrets reach no commit status, log line or --once table', async () => {
+  const secrets = {
+    FLINKOPS_GIT_TOKEN: 'gitTok3nValue4Tests',
+    FLINKOPS_WEBHOOK_SECRET: 'hookSecretValue42x',
+    FLINKOPS_UI_TOKEN: 'uiTok3nValue4Tests',
+  };
+  // the operator's error quotes the path, so the secrets end up in the failure text
+  const path = `s3://state/savepoints/${secrets.FLINKOPS_GIT_TOKEN}/${secrets.FLINKOPS_WEBHOOK_SECRET}/${secrets.FLINKOPS_UI_TOKEN}`;
+  env.work.write(
+    'jobs/leaky.yaml',
+    statefulManifest('leaky', 'flink:1.20.0').replace(
+      '    state: running\n',
+      `    state: running\n    initialSavepointPath: ${path}\n`,
+    ),
+  );
+  const sha = env.push('add leaky');
+  const run = flinkops(
+    ['run', ...common(), '--once', '--no-server', '--work-dir', `${env.tmp}/once`],
+    secrets,
+  );
+  assert.equal(await run.exited, 1, run.err());
+  assert.match(run.out(), /streaming\/leaky\s+create\s+failed at create: .*Cannot find checkpoint/);
+  assert.match(run.err(), /step failed/, 'the warning is logged');
+  const status = await eventually('the failure status of leaky', () => {
+    const s = env.statuses(sha)['flinkops/streaming/leaky'];
+    return s?.state === 'failure' ? s : undefined;
+  });
+  assert.match(status.description, /^create failed: /);
+  for (const [where, text] of Object.entries({
+    table: run.out(),
+    log: run.err(),
+    status: status.description,
+  })) {
+    // not even the part of a value that a 140-character cut leaves
+    for (const secret of Object.values(secrets))
+      assert.ok(!text.includes(secret.slice(0, 8)), `${where} shows a secret:\n${text}`);
+  }
+  assert.match(run.out(), /\[redacted\]/);
+});
+
 test('bad settings exit 2 and name the setting', async () => {
   const run = flinkops(['run', '--redis', 'http://x']);
   assert.equal(await run.exited, 2);
