@@ -212,12 +212,12 @@ function planDelete(key: string, before: FlinkDeployment, ctx: PlanContext, b: T
       }
     } else if (!running && facts.upgradeMode === 'last-state') {
       // rows 6 and 19: a last-state suspend takes no savepoint; its checkpoint pointer lives in the HA
-      // metadata, which the delete removes with the CR
+      // metadata, which the delete removes with the CR. The guarded-delete step refuses, approval or not.
+      b.needsApproval = true;
       b.warn(
-        'STATE_DISCARDED',
-        `${key} was suspended with upgradeMode last-state: no savepoint holds its state, only HA metadata that the delete removes; to keep it, resume the job and suspend it with upgradeMode savepoint before deleting`,
+        'DELETE_REFUSED',
+        `${key} is suspended with upgradeMode last-state: no savepoint holds its state, only HA metadata that the delete would remove, so the guarded delete refuses; resume it (job.state: running) or suspend it with upgradeMode savepoint first, then delete it`,
       );
-      if (approved) b.stateLoss = true;
     }
   }
   requireDeleteApproval(key, ctx, b);

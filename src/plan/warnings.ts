@@ -37,6 +37,8 @@ export const WARNING_CODES = {
   BASE_INVALID: 'BASE_INVALID',
   /** the operator's validator refuses the new spec (a rule without a warning of its own above) */
   OPERATOR_REJECTS: 'OPERATOR_REJECTS',
+  /** the guarded-delete step will refuse (a last-state-suspended job: its state would go with the delete) */
+  DELETE_REFUSED: 'DELETE_REFUSED',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_CODES;
