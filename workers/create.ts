@@ -3,6 +3,7 @@
 // deployment that was guarded-deleted before), the job starts from it instead of from empty state.
 import type { Job } from 'bullmq';
 import { ClusterError } from '../src/cluster/types.ts';
+import { withoutUnknownSpecFields } from '../src/manifests/known-spec-fields.ts';
 import type { FlinkDeployment } from '../src/manifests/types.ts';
 import type { StepContext, StepHandler } from '../src/queue/step-handler.ts';
 import type { StepJobData, StepResult } from '../src/queue/types.ts';
@@ -28,8 +29,9 @@ export function objectToCreate(data: StepJobData, target: FlinkDeployment): Flin
   return { apiVersion: target.apiVersion, kind: target.kind, metadata, spec };
 }
 
+/** The live object has what the API server kept of the wanted spec (fields the CRD lacks are pruned). */
 function sameSpec(live: FlinkDeployment, wanted: FlinkDeployment): boolean {
-  return diffMergePatch(live.spec, wanted.spec) === undefined;
+  return diffMergePatch(live.spec, withoutUnknownSpecFields(wanted.spec)) === undefined;
 }
 
 /** A job created suspended is only recorded by the operator (lifecycle CREATED), never started. */

@@ -3,6 +3,7 @@
 // spec.job.state is left out: the planner treats running/suspended as a state change of its own.
 
 import { flattenFlinkConfiguration } from '../manifests/flink-config.ts';
+import { unknownSpecFields, withoutUnknownSpecFields } from '../manifests/known-spec-fields.ts';
 import {
   type ChangeClass,
   configKeyClass,
@@ -37,8 +38,9 @@ export function classifySpecChanges(before: FlinkDeployment, after: FlinkDeploym
     if (!sameValue(before.metadata?.[part] ?? {}, after.metadata?.[part] ?? {}))
       add(`metadata.${part}`, 'IGNORE');
   }
-  const b = (before.spec ?? {}) as Record<string, unknown>;
-  const a = (after.spec ?? {}) as Record<string, unknown>;
+  // fields the CRD does not define are pruned by the API server: they are compared on their own below
+  const b = withoutUnknownSpecFields((before.spec ?? {}) as Record<string, unknown>);
+  const a = withoutUnknownSpecFields((after.spec ?? {}) as Record<string, unknown>);
   const standalone = (a.mode ?? 'native') === 'standalone';
   for (const key of unionKeys(b, a)) {
     if (key === 'job') classifyJob(b.job, a.job, standalone, add);
@@ -65,6 +67,7 @@ export function classifySpecChanges(before: FlinkDeployment, after: FlinkDeploym
       add(`spec.${key}`, 'UPGRADE');
     }
   }
+  for (const field of changedUnknownSpecFields(before, after)) add(field, 'IGNORE');
   let max: ChangeClass | null = null;
   for (const f of fields) if (max === null || RANK[f.changeClass] > RANK[max]) max = f.changeClass;
   return { fields, max };
@@ -94,6 +97,19 @@ function classifyJob(
     else if (key === 'parallelism' && standalone) add('spec.job.parallelism', 'SCALE');
     else add(`spec.job.${key}`, IGNORED_JOB_FIELDS.has(key) ? 'IGNORE' : 'UPGRADE');
   }
+}
+
+/** Fields the CRD does not define (see known-spec-fields.ts) whose value differs between the two. */
+export function changedUnknownSpecFields(before: FlinkDeployment | null, after: FlinkDeployment): string[] {
+  const paths = new Set([...unknownSpecFields(before?.spec), ...unknownSpecFields(after.spec)]);
+  const valueAt = (m: FlinkDeployment | null, path: string) =>
+    path
+      .split('.')
+      .reduce<unknown>(
+        (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+        m,
+      );
+  return [...paths].filter((path) => !sameValue(valueAt(before, path), valueAt(after, path))).sort();
 }
 
 export function hasField(changes: SpecChanges, field: string): boolean {

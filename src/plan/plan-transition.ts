@@ -4,7 +4,13 @@
 // 5 (snapshots), 7 (validation failures) and 10 (field observations); each branch names its row.
 import { operatorRejection } from '../manifests/operator-validation.ts';
 import { deploymentKey, type FlinkDeployment, type UpgradeMode } from '../manifests/types.ts';
-import { atLeast, classifySpecChanges, hasField, type SpecChanges } from './change-classes.ts';
+import {
+  atLeast,
+  changedUnknownSpecFields,
+  classifySpecChanges,
+  hasField,
+  type SpecChanges,
+} from './change-classes.ts';
 import { type JobFacts, jobFacts, liveJob } from './job-state.ts';
 import { manifestDiff } from './manifest-diff.ts';
 import type { PlanContext, PlanInput, PlanWarning, Safety, Step, StepAction, Transition } from './types.ts';
@@ -54,7 +60,16 @@ export function planTransition(input: PlanInput, ctx: PlanContext): Transition |
     change = 'update';
     if (!planUpdate(before!, after!, ctx, b)) return null;
   }
-  if (after) checkOperatorAccepts(change, before, after, b);
+  if (after) {
+    checkOperatorAccepts(change, before, after, b);
+    for (const field of changedUnknownSpecFields(before, after)) {
+      if (!hasValue(after, field)) continue;
+      b.warn(
+        'UNKNOWN_FIELD',
+        `${field} is not a field of FlinkDeployment (the operator's CRD): the API server drops it (kubectl apply refuses it), so it changes nothing`,
+      );
+    }
+  }
   return {
     namespace,
     name,
@@ -556,6 +571,15 @@ function stopStep(
   } else {
     b.step('suspend', `${reason} (last-state: HA metadata keeps the latest checkpoint)`);
   }
+}
+
+function hasValue(manifest: FlinkDeployment, path: string): boolean {
+  let value: unknown = manifest;
+  for (const key of path.split('.')) {
+    if (!value || typeof value !== 'object') return false;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value !== undefined;
 }
 
 function discardState(b: TransitionBuilder, message: string): void {

@@ -39,6 +39,8 @@ export const WARNING_CODES = {
   OPERATOR_REJECTS: 'OPERATOR_REJECTS',
   /** the guarded-delete step will refuse (a last-state-suspended job: its state would go with the delete) */
   DELETE_REFUSED: 'DELETE_REFUSED',
+  /** a spec field the CRD does not define: the API server drops it, so it changes nothing */
+  UNKNOWN_FIELD: 'UNKNOWN_FIELD',
 } as const;
 
 export type WarningCode = keyof typeof WARNING_CODES;

@@ -224,4 +224,27 @@ describe('step workers', () => {
     assert.equal(live?.metadata.generation, settled.metadata.generation);
     assert.equal(live?.status?.jobStatus?.jobId, settled.status?.jobStatus?.jobId, 'the job was restarted');
   });
+
+  it('re-running the create of a manifest with a field the CRD lacks finds the object (the server pruned the field)', async () => {
+    const manifest = flinkJob('team-a', 'typo');
+    (manifest.spec as Record<string, unknown>).imagee = 'flink:2.0';
+    const first = await enqueue(env, {
+      commit: env.commit('typo: create'),
+      transition: transitionOf('team-a', 'typo', 'create', ['create']),
+      target: manifest,
+      previous: null,
+    });
+    await stepReaches(env, first.jobIds[0], 'completed');
+    const live = await env.client.get('team-a', 'typo');
+    assert.ok(live, 'created');
+    assert.equal((live.spec as Record<string, unknown>).imagee, undefined, 'the API server pruned it');
+    const again = await enqueue(env, {
+      commit: env.commit('typo: create again'),
+      transition: transitionOf('team-a', 'typo', 'create', ['create']),
+      target: manifest,
+      previous: null,
+    });
+    const rerun = await stepReaches(env, again.jobIds[0], 'completed');
+    assert.equal(rerun.returnvalue.skipped, true, 'found, not "already exists with a different spec"');
+  });
 });

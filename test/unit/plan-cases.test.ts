@@ -107,6 +107,7 @@ describe('planner purity', () => {
     '../manifests/flink-config.ts',
     '../manifests/operator-change-classes.ts',
     '../manifests/operator-validation.ts',
+    '../manifests/known-spec-fields.ts',
   ];
   test('src/plan imports nothing that does I/O (except the git edge plan-git-range.ts)', () => {
     const planDir = new URL('../../src/plan/', import.meta.url).pathname;
