@@ -592,6 +592,14 @@ export class Poller {
     return approvedDeletes(this.options.mirror.dir, since, head);
   }
 
+  /**
+   * Every invalid manifest of the whole tree at `revision` (a poll reports only those of the files it
+   * read: the changed ones, or none when nothing is new), as `flinkops plan` would report them.
+   */
+  async manifestErrorsAt(revision: string): Promise<ManifestError[]> {
+    return (await loadManifestsAtRevision(this.options.mirror.dir, revision, this.sourceOptions)).errors;
+  }
+
   private async manifestAt(revision: string, key: string): Promise<FlinkDeployment | null> {
     const loaded = await loadManifestsAtRevision(this.options.mirror.dir, revision, this.sourceOptions);
     return loaded.entries.get(key)?.manifest ?? null;

@@ -37,6 +37,10 @@ export interface RunningFlinkops {
   server: RunningServer | null;
   workers: StepWorkers | null;
   poller: Poller | null;
+  /** what the poller remembers per deployment of this repository and branch */
+  state: PollerState;
+  /** the actions of a transition the queue knows, null when it no longer does */
+  transitionSteps(transitionId: string): Promise<string[] | null>;
   /** asks the poll loop to fetch now (webhooks, tests) */
   requestPoll(reason: string): void;
   /** starts the interval poll loop when it was started with manualPolling */
@@ -66,24 +70,55 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
     extraRefPatterns: config.prRefPatterns,
   });
   await mirror.ensureClone();
-  const redis: Redis = connectRedis(config.redisUrl);
-  redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error (reconnecting)'));
   // every configured credential is scrubbed from every status and log line, whoever writes it
   const secrets = configuredSecrets(config);
   redactSecretsInLogs(secrets);
-  const reporter = createReporter(
-    config.status === 'github'
-      ? { provider: 'github', ...config.github, secrets }
-      : config.status === 'gitlab'
-        ? { provider: 'gitlab', ...config.gitlab, secrets }
-        : { provider: 'notes', repoDir: mirror.dir, env: mirror.env(), secrets },
-  );
+  let reporter: PolicyReporter;
+  let cluster: ClusterClient;
+  try {
+    reporter = createReporter(
+      config.status === 'github'
+        ? { provider: 'github', ...config.github, secrets }
+        : config.status === 'gitlab'
+          ? { provider: 'gitlab', ...config.gitlab, secrets }
+          : { provider: 'notes', repoDir: mirror.dir, env: mirror.env(), secrets },
+    );
+    cluster =
+      options.cluster ?? createClusterClient(config.kubeconfig ? { kubeconfigPath: config.kubeconfig } : {});
+  } catch (err) {
+    mirror.close();
+    throw err;
+  }
+  // from here on Redis connections are open (and reconnect forever): a start that fails half-way closes
+  // what it opened, so the process does not hang on them after reporting the error
+  const redis: Redis = connectRedis(config.redisUrl);
+  redis.on('error', (err) => log.debug({ err: err.message }, 'redis connection error (reconnecting)'));
   const ledger = new GitLedger({ repoDir: mirror.dir, redis, gitEnv: mirror.env(), secrets });
-  const cluster =
-    options.cluster ?? createClusterClient(config.kubeconfig ? { kubeconfigPath: config.kubeconfig } : {});
   const events = new TransitionEvents();
   const queue = new TransitionQueue({ redisUrl: config.redisUrl, events });
+  const opened: (() => Promise<unknown> | undefined)[] = [
+    () => {
+      mirror.close();
+      redis.disconnect();
+      return undefined;
+    },
+    () => within(queue.close(), 5_000),
+  ];
+  const orClose = async <T>(starting: Promise<T>): Promise<T> => {
+    try {
+      return await starting;
+    } catch (err) {
+      for (const close of [...opened].reverse()) await close()?.catch(() => undefined);
+      throw err;
+    }
+  };
   const state = new PollerState(redis, repoId);
+  /** the actions of a transition the queue knows (its stored input), for statuses and --once */
+  const transitionSteps = async (transitionId: string): Promise<string[] | null> => {
+    const record = await queue.locks.record(transitionId);
+    if (!record) return null;
+    return (queue.flowOf(record).data as StepJobData).transition.steps.map((s) => s.action);
+  };
   let uiBase: string | undefined = config.publicUrl
     ? `${config.publicUrl.replace(/\/$/, '')}/queues/`
     : undefined;
@@ -104,22 +139,22 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       onTransitionEnded: (outcome) => defaultMetrics.recordTransition(outcome),
       onSavepointRecorded: () => defaultMetrics.recordSavepoint(),
       secrets,
-      transitionSteps: async (transitionId) => {
-        const record = await queue.locks.record(transitionId);
-        if (!record) return null;
-        return (queue.flowOf(record).data as StepJobData).transition.steps.map((s) => s.action);
-      },
+      transitionSteps,
     });
-    workers = await startStepWorkers({
-      redisUrl: config.redisUrl,
-      handlers: stepHandlers,
-      cluster,
-      ledger,
-      events,
-      concurrency: config.concurrency,
-      config: { rollback: config.rollback, timeouts: config.timeouts },
-      ...options.workerTuning,
-    });
+    const started = await orClose(
+      startStepWorkers({
+        redisUrl: config.redisUrl,
+        handlers: stepHandlers,
+        cluster,
+        ledger,
+        events,
+        concurrency: config.concurrency,
+        config: { rollback: config.rollback, timeouts: config.timeouts },
+        ...options.workerTuning,
+      }),
+    );
+    workers = started;
+    opened.push(() => started.close(5_000));
   }
 
   let lastFetchError: string | null = null;
@@ -255,34 +290,42 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
     })();
   };
   if (!options.manualPolling && !config.once) startPollLoop();
+  opened.push(async () => {
+    stopping = true;
+    wake?.();
+    await loop?.catch(() => undefined);
+    if (lease) await within(lease.release(), 3_000);
+  });
 
   let server: RunningServer | null = null;
   if (!config.noServer) {
-    server = await startServer({
-      listen: config.listen,
-      auth: {
-        ...(config.ui.token ? { token: config.ui.token } : {}),
-        ...(config.ui.user && config.ui.password
-          ? { basic: { user: config.ui.user, password: config.ui.password } }
-          : {}),
-      },
-      readOnly: config.ui.readOnly,
-      queues: [queue.queue],
-      webhook: config.webhook,
-      onPollRequested: requestPoll,
-      publicUrl: config.publicUrl,
-      readiness: async () => [
-        await check('redis', async () => {
-          await redis.ping();
-        }),
-        {
-          name: 'git fetch',
-          ok: lastFetchError === null,
-          ...(lastFetchError ? { detail: lastFetchError } : {}),
+    server = await orClose(
+      startServer({
+        listen: config.listen,
+        auth: {
+          ...(config.ui.token ? { token: config.ui.token } : {}),
+          ...(config.ui.user && config.ui.password
+            ? { basic: { user: config.ui.user, password: config.ui.password } }
+            : {}),
         },
-        await check('kubernetes api', () => cluster.ping()),
-      ],
-    });
+        readOnly: config.ui.readOnly,
+        queues: [queue.queue],
+        webhook: config.webhook,
+        onPollRequested: requestPoll,
+        publicUrl: config.publicUrl,
+        readiness: async () => [
+          await check('redis', async () => {
+            await redis.ping();
+          }),
+          {
+            name: 'git fetch',
+            ok: lastFetchError === null,
+            ...(lastFetchError ? { detail: lastFetchError } : {}),
+          },
+          await check('kubernetes api', () => cluster.ping()),
+        ],
+      }),
+    );
     uiBase ??= server.uiUrl;
   }
 
@@ -295,6 +338,8 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
     server,
     workers,
     poller,
+    state,
+    transitionSteps,
     requestPoll,
     startPollLoop,
     pollNow,
@@ -303,15 +348,27 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       wake?.();
       await loop?.catch(() => undefined);
       await Promise.allSettled([...statusWrites]);
-      await lease?.release().catch(() => undefined);
+      // bounded: with Redis gone the release would wait forever (the lease expires on its own)
+      if (lease) await within(lease.release(), 3_000).catch(() => undefined);
       await server?.close().catch(() => undefined);
       await workers?.close().catch(() => undefined);
       await flushWorkerStatuses();
-      await queue.close().catch(() => undefined);
+      await within(queue.close(), 5_000); // bounded too: BullMQ's close waits for Redis
       mirror.close();
       redis.disconnect();
     },
   };
+}
+
+/** Waits for `promise` at most `ms`; resolves either way (what it waited for may still finish later). */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 async function check(name: string, probe: () => Promise<void>) {
