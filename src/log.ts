@@ -15,6 +15,9 @@ const REDACT = [
   '*.credentials',
 ];
 
+/** configured credentials (exact values, as written and JSON-escaped), longest first */
+let knownSecrets: string[] = [];
+
 // Logs go to stderr: stdout belongs to command output (plan JSON, the sim URL line, the demo story).
 export const logger: Logger = pino(
   {
@@ -22,9 +25,39 @@ export const logger: Logger = pino(
     level: process.env.FLINKOPS_LOG_LEVEL ?? 'info',
     redact: { paths: REDACT, censor: '[redacted]' },
     base: undefined,
+    // every line of the root logger and its children: the configured credentials never reach a log line,
+    // whatever module writes it (an operator's error text may quote anything)
+    hooks: { streamWrite: (line) => (knownSecrets.length ? redactKnownSecrets(line, knownSecrets) : line) },
   },
   pino.destination({ fd: 2, sync: false }),
 );
+
+/**
+ * Redacts these exact values from every log line of this process from now on (they add up across
+ * calls). Redaction by key (REDACT above) stays; the status scrubber's patterns are for descriptions.
+ */
+export function redactSecretsInLogs(secrets: readonly string[]): void {
+  const known = new Set(knownSecrets);
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    known.add(secret);
+    // how the value reads inside a JSON log line (quotes, backslashes, control characters escaped)
+    known.add(JSON.stringify(secret).slice(1, -1));
+  }
+  // longest first, so a secret containing another is redacted whole
+  knownSecrets = [...known].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Only the exact values (no patterns): for text where a pattern could hit what is no credential, such as
+ * whole JSON log lines. Values shorter than 4 characters are left alone (they would redact words).
+ */
+export function redactKnownSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets)
+    if (secret && secret.length >= 4 && out.includes(secret)) out = out.split(secret).join('[redacted]');
+  return out;
+}
 
 export function childLogger(bindings: Record<string, unknown>): Logger {
   return logger.child(bindings);

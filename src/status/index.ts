@@ -18,7 +18,7 @@ export {
   type StatusNote,
 } from './notes.ts';
 export { PolicyReporter, type ReportingPolicy, type ReportOutcome } from './policy.ts';
-export { redactKnownSecrets, scrubSecrets } from './scrub.ts';
+export { scrubSecrets } from './scrub.ts';
 export * from './types.ts';
 
 const policySchema = z

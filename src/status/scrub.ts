@@ -1,5 +1,6 @@
 // Secret scrubbing for anything that leaves flinkops as a status (descriptions end up on GitHub,
 // GitLab and in shared git notes): credentials in URLs, bearer/basic headers, token-looking values.
+import { redactKnownSecrets } from '../log.ts';
 
 const PATTERNS: [RegExp, string][] = [
   // scheme://user:password@host or scheme://token@host
@@ -23,16 +24,5 @@ const PATTERNS: [RegExp, string][] = [
 export function scrubSecrets(text: string, secrets: readonly string[] = []): string {
   let out = redactKnownSecrets(text, secrets);
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
-  return out;
-}
-
-/**
- * Only the exact values (no patterns): for text where a pattern could hit what is no credential, such as
- * whole JSON log lines. Values shorter than 4 characters are left alone (they would redact words).
- */
-export function redactKnownSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets)
-    if (secret && secret.length >= 4 && out.includes(secret)) out = out.split(secret).join('[redacted]');
   return out;
 }
