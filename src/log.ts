@@ -27,7 +27,7 @@ export const logger: Logger = pino(
     base: undefined,
     // every line of the root logger and its children: the configured credentials never reach a log line,
     // whatever module writes it (an operator's error text may quote anything)
-    hooks: { streamWrite: (line) => (knownSecrets.length ? redactKnownSecrets(line, knownSecrets) : line) },
+    hooks: { streamWrite: redactConfiguredSecrets },
   },
   pino.destination({ fd: 2, sync: false }),
 );
@@ -46,6 +46,11 @@ export function redactSecretsInLogs(secrets: readonly string[]): void {
   }
   // longest first, so a secret containing another is redacted whole
   knownSecrets = [...known].sort((a, b) => b.length - a.length);
+}
+
+/** `text` without the values given to redactSecretsInLogs (for what leaves the process besides logs). */
+export function redactConfiguredSecrets(text: string): string {
+  return knownSecrets.length ? redactKnownSecrets(text, knownSecrets) : text;
 }
 
 /**

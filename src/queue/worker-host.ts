@@ -4,7 +4,7 @@
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { ClusterClient } from '../cluster/types.ts';
 import type { Ledger } from '../ledger/types.ts';
-import { childLogger } from '../log.ts';
+import { childLogger, redactConfiguredSecrets } from '../log.ts';
 import { deploymentKey } from '../manifests/types.ts';
 import { redisOptionsFromUrl } from './connection.ts';
 import { type StepInfo, TransitionEvents } from './events.ts';
@@ -145,7 +145,7 @@ export async function startStepWorkers(options: StepWorkersOptions): Promise<Ste
       cluster,
       ledger,
       log: async (line) => {
-        await job.log(`${new Date().toISOString()} ${line}`);
+        await job.log(`${new Date().toISOString()} ${redactConfiguredSecrets(line)}`);
       },
       progress: async (pct, message) => {
         await job.updateProgress({ pct, message });
@@ -158,7 +158,13 @@ export async function startStepWorkers(options: StepWorkersOptions): Promise<Ste
       config,
       previousResults: () => previousResults(job),
     };
-    return handler(job, ctx);
+    try {
+      return await handler(job, ctx);
+    } catch (err) {
+      // the failure text is stored with the job (queue UI, `flinkops retry`): no configured secret in it
+      if (err instanceof Error) err.message = redactConfiguredSecrets(err.message);
+      throw err;
+    }
   };
 
   const worker = new Worker<StepJobData, StepResult>(queue.queueName, processor, {

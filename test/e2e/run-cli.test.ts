@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { redisOptionsFromUrl } from '../../src/queue/connection.ts';
 import { freePort } from '../helpers/ports.ts';
 import {
   eventually,
@@ -219,10 +221,16 @@ test('configured secrets reach no commit status, log line or --once table', asyn
     return s?.state === 'failure' ? s : undefined;
   });
   assert.match(status.description, /^create failed: /);
+  const steps = new Queue('flinkops-steps', { connection: redisOptionsFromUrl(env.redis.url) });
+  const failedJob = (await steps.getFailed()).find((j) => j.data.name === 'leaky');
+  await steps.close();
+  assert.ok(failedJob, 'the failed create step waits in the queue');
   for (const [where, text] of Object.entries({
     table: run.out(),
     log: run.err(),
     status: status.description,
+    // what the queue UI and `flinkops retry` show
+    'failed job': failedJob.failedReason,
   })) {
     // not even the part of a value that a 140-character cut leaves
     for (const secret of Object.values(secrets))
