@@ -24,6 +24,19 @@ export function configValue(config: Record<string, string>, key: string): string
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
+/** state.checkpoints.dir (or Flink 1.20's execution.checkpointing.dir): where checkpoints go */
+export function checkpointsDir(config: Record<string, string>): string | undefined {
+  return configValue(config, 'state.checkpoints.dir') ?? configValue(config, 'execution.checkpointing.dir');
+}
+
+/** state.savepoints.dir (or Flink 1.20's execution.checkpointing.savepoint-dir): where savepoints go */
+export function savepointsDir(config: Record<string, string>): string | undefined {
+  return (
+    configValue(config, 'state.savepoints.dir') ??
+    configValue(config, 'execution.checkpointing.savepoint-dir')
+  );
+}
+
 /** `high-availability` (Flink >= 1.17 name) or the older `high-availability.type`, anything but NONE. */
 export function highAvailabilityConfigured(config: Record<string, string>): boolean {
   const value = configValue(config, 'high-availability.type') ?? configValue(config, 'high-availability');

@@ -58,6 +58,16 @@ export function unknownSpecFields(spec: unknown): string[] {
   return out.sort();
 }
 
+/** The value at a dotted path (`spec.job.parallelsim`) of a manifest, undefined when absent. */
+export function valueAtPath(manifest: unknown, path: string): unknown {
+  let value = manifest;
+  for (const key of path.split('.')) {
+    if (!value || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
 /** A copy of `spec` without the fields unknownSpecFields reports: what the API server stores. */
 export function withoutUnknownSpecFields<T>(spec: T): T {
   const prune = (value: unknown, path: string): unknown => {

@@ -3,7 +3,13 @@
 // the planner (which warns with it and plans no stop for a spec the operator will refuse), so the two
 // can never disagree. `last` is the spec the operator last reconciled (the planner's stand-in: the
 // manifest at base, or the live object).
-import { configValue, flattenFlinkConfiguration, highAvailabilityConfigured } from './flink-config.ts';
+import {
+  checkpointsDir,
+  configValue,
+  flattenFlinkConfiguration,
+  highAvailabilityConfigured,
+  savepointsDir,
+} from './flink-config.ts';
 import type { FlinkDeploymentSpec } from './types.ts';
 
 const FORBIDDEN_KEYS = ['kubernetes.namespace', 'kubernetes.cluster-id', 'high-availability.cluster-id'];
@@ -39,20 +45,17 @@ export function operatorRejection(
     return `Invalid job state: ${String(job.state)}`;
   }
   const mode = job.upgradeMode ?? 'stateless';
-  const checkpointsDir =
-    configValue(config, 'state.checkpoints.dir') ?? configValue(config, 'execution.checkpointing.dir');
-  const savepointsDir =
-    configValue(config, 'state.savepoints.dir') ??
-    configValue(config, 'execution.checkpointing.savepoint-dir');
-  if ((mode === 'last-state' || mode === 'savepoint') && !checkpointsDir) {
+  const checkpoints = checkpointsDir(config);
+  const savepoints = savepointsDir(config);
+  if ((mode === 'last-state' || mode === 'savepoint') && !checkpoints) {
     return 'Checkpoint directory[state.checkpoints.dir] must be defined for last-state and savepoint upgrade modes';
   }
-  if (mode === 'savepoint' && !savepointsDir) {
+  if (mode === 'savepoint' && !savepoints) {
     return 'Job could not be upgraded with savepoint while config key[state.savepoints.dir] is not set';
   }
   const lastJob = last?.job;
   if (job.savepointTriggerNonce != null && job.savepointTriggerNonce !== lastJob?.savepointTriggerNonce) {
-    if (!savepointsDir) {
+    if (!savepoints) {
       return 'Savepoint could not be manually triggered for the running job while config key[state.savepoints.dir] is not set';
     }
   }

@@ -3,7 +3,7 @@
 // spec.job.state is left out: the planner treats running/suspended as a state change of its own.
 
 import { flattenFlinkConfiguration } from '../manifests/flink-config.ts';
-import { unknownSpecFields, withoutUnknownSpecFields } from '../manifests/known-spec-fields.ts';
+import { unknownSpecFields, valueAtPath, withoutUnknownSpecFields } from '../manifests/known-spec-fields.ts';
 import {
   type ChangeClass,
   configKeyClass,
@@ -102,14 +102,7 @@ function classifyJob(
 /** Fields the CRD does not define (see known-spec-fields.ts) whose value differs between the two. */
 export function changedUnknownSpecFields(before: FlinkDeployment | null, after: FlinkDeployment): string[] {
   const paths = new Set([...unknownSpecFields(before?.spec), ...unknownSpecFields(after.spec)]);
-  const valueAt = (m: FlinkDeployment | null, path: string) =>
-    path
-      .split('.')
-      .reduce<unknown>(
-        (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
-        m,
-      );
-  return [...paths].filter((path) => !sameValue(valueAt(before, path), valueAt(after, path))).sort();
+  return [...paths].filter((path) => !sameValue(valueAtPath(before, path), valueAtPath(after, path))).sort();
 }
 
 export function hasField(changes: SpecChanges, field: string): boolean {

@@ -3,9 +3,11 @@
 // the job really runs (status, not spec, decides: the operator may have suspended or failed it).
 
 import {
+  checkpointsDir,
   configValue,
   flattenFlinkConfiguration,
   highAvailabilityConfigured,
+  savepointsDir,
 } from '../manifests/flink-config.ts';
 import type { FlinkDeployment, JobState, UpgradeMode } from '../manifests/types.ts';
 
@@ -36,11 +38,8 @@ export function jobFacts(manifest: FlinkDeployment): JobFacts {
     session: !job,
     state: job?.state === 'suspended' ? 'suspended' : 'running',
     upgradeMode: job?.upgradeMode ?? 'stateless',
-    savepointsDir:
-      configValue(config, 'state.savepoints.dir') ??
-      configValue(config, 'execution.checkpointing.savepoint-dir'),
-    checkpointsDir:
-      configValue(config, 'state.checkpoints.dir') ?? configValue(config, 'execution.checkpointing.dir'),
+    savepointsDir: savepointsDir(config),
+    checkpointsDir: checkpointsDir(config),
     highAvailability: highAvailabilityConfigured(config),
     initialSavepointPath: typeof initial === 'string' && initial.trim() !== '' ? initial : undefined,
     allowNonRestoredState: job?.allowNonRestoredState === true,

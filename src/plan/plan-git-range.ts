@@ -8,7 +8,6 @@ import { ABSENT_MODE, type ChangedFile } from '../git/changed-files.ts';
 import { filesContaining } from '../git/files-containing.ts';
 import { isEmptyRevision, NULL_SHA, resolveCommit } from '../git/read-revision.ts';
 import { approvedDeletes } from '../git/trailers.ts';
-
 import { diffCommits } from '../git/tree-diff.ts';
 import { collectEntries } from '../manifests/collect-entries.ts';
 import {

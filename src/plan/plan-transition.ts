@@ -2,6 +2,7 @@
 // context) -> the ordered lifecycle steps, a safety level and warnings. No I/O, no clock, no randomness.
 // The rules follow reference/flink-operator.md sections 1 (change classes), 4 (transition table),
 // 5 (snapshots), 7 (validation failures) and 10 (field observations); each branch names its row.
+import { valueAtPath } from '../manifests/known-spec-fields.ts';
 import { operatorRejection } from '../manifests/operator-validation.ts';
 import { deploymentKey, type FlinkDeployment, type UpgradeMode } from '../manifests/types.ts';
 import {
@@ -63,7 +64,7 @@ export function planTransition(input: PlanInput, ctx: PlanContext): Transition |
   if (after) {
     checkOperatorAccepts(change, before, after, b);
     for (const field of changedUnknownSpecFields(before, after)) {
-      if (!hasValue(after, field)) continue;
+      if (valueAtPath(after, field) === undefined) continue;
       b.warn(
         'UNKNOWN_FIELD',
         `${field} is not a field of FlinkDeployment (the operator's CRD): the API server drops it (kubectl apply refuses it), so it changes nothing`,
@@ -571,15 +572,6 @@ function stopStep(
   } else {
     b.step('suspend', `${reason} (last-state: HA metadata keeps the latest checkpoint)`);
   }
-}
-
-function hasValue(manifest: FlinkDeployment, path: string): boolean {
-  let value: unknown = manifest;
-  for (const key of path.split('.')) {
-    if (!value || typeof value !== 'object') return false;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value !== undefined;
 }
 
 function discardState(b: TransitionBuilder, message: string): void {

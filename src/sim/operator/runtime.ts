@@ -2,12 +2,13 @@
 // ConfigMaps. This is the "truth" tests read; the operator logic only sees it the way the real
 // operator sees a cluster (JM deployment status, job status via REST, HA data present or not).
 import { randomBytes } from 'node:crypto';
+import { checkpointsDir, savepointsDir } from '../../manifests/flink-config.ts';
 import type { FlinkDeploymentSpec } from '../../manifests/types.ts';
 import type { JobTruth } from '../types.ts';
 import { RECORDS_PER_SECOND, SIM_DURATIONS } from './clock.ts';
 import { optionalDuration } from './duration.ts';
 import type { Faults } from './faults.ts';
-import { conf, confInt, haEnabled, type SavepointFormat, upgradeModeOf } from './spec.ts';
+import { conf, confInt, flatConfig, haEnabled, type SavepointFormat, upgradeModeOf } from './spec.ts';
 import { checkpointPath, type SnapshotStorage, savepointPath } from './storage.ts';
 
 export type JmState = 'MISSING' | 'DEPLOYING' | 'DEPLOYED_NOT_READY' | 'READY' | 'ERROR';
@@ -136,11 +137,11 @@ export function newJobId(): string {
 }
 
 export function checkpointsDirOf(spec: FlinkDeploymentSpec): string | undefined {
-  return conf(spec, 'state.checkpoints.dir') ?? conf(spec, 'execution.checkpointing.dir');
+  return checkpointsDir(flatConfig(spec));
 }
 
 export function savepointsDirOf(spec: FlinkDeploymentSpec): string | undefined {
-  return conf(spec, 'state.savepoints.dir') ?? conf(spec, 'execution.checkpointing.savepoint-dir');
+  return savepointsDir(flatConfig(spec));
 }
 
 /** checkpointing interval; the operator defaults it to 5 min for last-state */
