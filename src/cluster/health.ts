@@ -73,7 +73,7 @@ export function lifecycleState(obj: FlinkDeployment | null | undefined): string 
   if (!status) return undefined;
   if (typeof status.lifecycleState === 'string' && status.lifecycleState !== '') return status.lifecycleState;
   const reconciliation = status.reconciliationStatus;
-  const lastSpec = parseSpecRecord(reconciliation?.lastReconciledSpec);
+  const lastSpec = lastReconciledSpec(obj);
   if (!lastSpec) return operatorError(obj) ? 'FAILED' : 'CREATED';
   if (reconciliation?.state === 'UPGRADING') return 'UPGRADING';
   if (reconciliation?.state === 'ROLLING_BACK') return 'ROLLING_BACK';
@@ -130,15 +130,23 @@ export function lastSavepointPath(obj: FlinkDeployment | null | undefined): stri
 
 /** The spec the operator last acted on (status.reconciliationStatus.lastReconciledSpec, a JSON string). */
 export function lastReconciledSpec(obj: FlinkDeployment | null | undefined): FlinkDeployment['spec'] | null {
-  return parseSpecRecord(obj?.status?.reconciliationStatus?.lastReconciledSpec);
+  return lastReconciledRecord(obj)?.spec ?? null;
 }
 
-function parseSpecRecord(text: string | undefined): FlinkDeployment['spec'] | null {
+/** lastReconciledSpec as the operator writes it: {"spec": ..., "resource_metadata": {firstDeployment...}}. */
+export interface ReconciledRecord {
+  spec: FlinkDeployment['spec'];
+  resource_metadata?: { apiVersion?: string; firstDeployment?: boolean };
+}
+
+/** The whole record of what the operator last acted on, null when there is none (never deployed). */
+export function lastReconciledRecord(obj: FlinkDeployment | null | undefined): ReconciledRecord | null {
+  const text = obj?.status?.reconciliationStatus?.lastReconciledSpec;
   if (typeof text !== 'string' || text === '') return null;
   try {
-    const parsed = JSON.parse(text) as { spec?: FlinkDeployment['spec'] };
+    const parsed = JSON.parse(text) as Partial<ReconciledRecord> | null;
     return parsed && typeof parsed === 'object' && parsed.spec && typeof parsed.spec === 'object'
-      ? parsed.spec
+      ? (parsed as ReconciledRecord)
       : null;
   } catch {
     return null;

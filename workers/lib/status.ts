@@ -5,6 +5,7 @@ import {
   describeStatus,
   generationObserved,
   LAST_STATE_DUMMY_PATH,
+  lastReconciledRecord,
   lastReconciledSpec,
   lifecycleState,
   operatorError as parsedOperatorError,
@@ -73,7 +74,7 @@ export function neverRan(obj: FlinkDeployment): string | null {
   const status = obj.status;
   if (!status || isSessionCluster(obj)) return null; // no status: the operator has not looked at it yet
   const reconciliation = status.reconciliationStatus;
-  const recorded = parseSpecRecord(reconciliation?.lastReconciledSpec);
+  const recorded = lastReconciledRecord(obj);
   if (!recorded) return `the operator never deployed it (lifecycle ${lifecycle(obj) ?? 'unknown'})`;
   if (recorded.resource_metadata?.firstDeployment !== true) return null;
   if (reconciliation?.lastStableSpec) return null; // observed RUNNING once
@@ -100,20 +101,4 @@ export function suspendedWithLastState(obj: FlinkDeployment): boolean {
     lastReconciledSpec(obj)?.job?.upgradeMode === 'last-state' ||
     obj.status?.jobStatus?.upgradeSavepointPath === LAST_STATE_DUMMY_PATH
   );
-}
-
-interface SpecRecord {
-  spec?: FlinkDeployment['spec'];
-  resource_metadata?: { firstDeployment?: boolean };
-}
-
-/** lastReconciledSpec as the operator writes it: a JSON string {"spec": ..., "resource_metadata": ...}. */
-function parseSpecRecord(text: string | undefined): SpecRecord | null {
-  if (typeof text !== 'string' || text === '') return null;
-  try {
-    const parsed = JSON.parse(text) as SpecRecord | null;
-    return parsed && typeof parsed === 'object' ? parsed : null;
-  } catch {
-    return null;
-  }
 }
