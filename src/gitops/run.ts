@@ -20,6 +20,7 @@ import { defaultMetrics } from '../server/metrics.ts';
 import { type RunningServer, startServer } from '../server/server.ts';
 import { createReporter } from '../status/index.ts';
 import type { PolicyReporter } from '../status/policy.ts';
+import { within } from '../within.ts';
 import { Poller, type PollOutcome } from './poller.ts';
 import { PollerLease } from './poller-lease.ts';
 import { PollerState, repoIdOf } from './poller-state.ts';
@@ -348,7 +349,7 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       await loop?.catch(() => undefined);
       await Promise.allSettled([...statusWrites]);
       // bounded: with Redis gone the release would wait forever (the lease expires on its own)
-      if (lease) await within(lease.release(), 3_000).catch(() => undefined);
+      if (lease) await within(lease.release(), 3_000);
       await server?.close().catch(() => undefined);
       await workers?.close().catch(() => undefined);
       await flushWorkerStatuses();
@@ -357,17 +358,6 @@ export async function startFlinkops(config: RunConfig, options: StartOptions = {
       redis.disconnect();
     },
   };
-}
-
-/** Waits for `promise` at most `ms`; resolves either way (what it waited for may still finish later). */
-async function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    promise.catch(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 async function check(name: string, probe: () => Promise<void>) {

@@ -6,6 +6,7 @@ import type { ClusterClient } from '../cluster/types.ts';
 import type { Ledger } from '../ledger/types.ts';
 import { childLogger, redactConfiguredSecrets } from '../log.ts';
 import { deploymentKey } from '../manifests/types.ts';
+import { within } from '../within.ts';
 import { redisOptionsFromUrl } from './connection.ts';
 import { type StepInfo, TransitionEvents } from './events.ts';
 import type { StepJobPolicy } from './flow.ts';
@@ -50,21 +51,6 @@ export interface StepWorkers {
   events: TransitionEvents;
   /** stops taking jobs and waits for running steps; after `timeoutMs` aborts them (they stall and re-run elsewhere) */
   close(timeoutMs?: number): Promise<void>;
-}
-
-/** Resolves 'timeout' when `promise` has not settled within `ms` (a rejection counts as settled). */
-async function within(promise: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  const done = promise.then(
-    () => 'done' as const,
-    () => 'done' as const,
-  );
-  const outcome = await Promise.race([done, timedOut]);
-  clearTimeout(timer);
-  return outcome;
 }
 
 function missing(what: string): never {
