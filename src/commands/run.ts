@@ -11,7 +11,7 @@ import { ConfigError, configuredSecrets, loadRunConfig, type RunConfig } from '.
 import type { PollOutcome } from '../gitops/poller.ts';
 import type { RunningFlinkops } from '../gitops/run.ts';
 import { logger } from '../log.ts';
-import type { ManifestError } from '../manifests/types.ts';
+import { type ManifestError, splitDeploymentKey } from '../manifests/types.ts';
 import { scrubSecrets } from '../status/scrub.ts';
 
 interface RunFlags {
@@ -339,7 +339,7 @@ async function changesWaiting(flinkops: RunningFlinkops): Promise<boolean> {
   const records = await flinkops.state.deploymentsNeedingAttention();
   const waiting = [...records].filter(([, r]) => r.waitingFor);
   for (const [key] of waiting) {
-    const [namespace, name] = splitKey(key);
+    const [namespace, name] = splitDeploymentKey(key);
     const status = await flinkops.queue.deploymentStatus(namespace, name);
     // a change behind a failed transition stays waiting until a human retries it
     if (!status.running?.steps.some((s) => s.state === 'failed')) return true;
@@ -401,7 +401,7 @@ async function onceRows(
   for (const [key, record] of records) {
     if (rows.has(key)) continue;
     if (record.awaitingApproval) {
-      const [namespace, name] = splitKey(key);
+      const [namespace, name] = splitDeploymentKey(key);
       rows.set(key, {
         deployment: key,
         steps: 'guarded-delete',
@@ -432,11 +432,6 @@ async function onceRows(
   return [...rows.values()].sort((a, b) =>
     a.deployment < b.deployment ? -1 : a.deployment > b.deployment ? 1 : 0,
   );
-}
-
-function splitKey(key: string): [string, string] {
-  const slash = key.indexOf('/');
-  return [key.slice(0, slash), key.slice(slash + 1)];
 }
 
 function printTable(rows: OnceRow[]): void {

@@ -17,7 +17,7 @@ import type { Ledger } from '../ledger/types.ts';
 import { childLogger } from '../log.ts';
 import { loadManifestsAtRevision } from '../manifests/load-at-revision.ts';
 import type { LoadedManifests } from '../manifests/read-manifest-files.ts';
-import type { FlinkDeployment, ManifestError } from '../manifests/types.ts';
+import { type FlinkDeployment, type ManifestError, splitDeploymentKey } from '../manifests/types.ts';
 import { type GitRangeManifests, readGitRange } from '../plan/plan-git-range.ts';
 import { planTransition } from '../plan/plan-transition.ts';
 import type { LedgerSavepoint, Transition } from '../plan/types.ts';
@@ -266,7 +266,7 @@ export class Poller {
       touched.add(key);
       const record = touchedRecords.get(key) ?? {};
       const paths = [...new Set([was?.file, now?.file].filter((p): p is string => Boolean(p)))];
-      const [namespace, name] = splitKey(key);
+      const [namespace, name] = splitDeploymentKey(key);
       if (isOpen(record) || baseInvalid.has(key)) {
         // failed, blocked, waiting or invalid at base: plan from what really runs, with approvals since
         // it opened (or since it was last applied)
@@ -310,7 +310,7 @@ export class Poller {
     const out: Candidate[] = [];
     for (const [key, record] of records) {
       if (touched.has(key)) continue;
-      const [namespace, name] = splitKey(key);
+      const [namespace, name] = splitDeploymentKey(key);
       if (record.awaitingApproval && last !== head) {
         const approvals = await approvedDeletes(this.options.mirror.dir, record.awaitingApproval.since, head);
         if (!approvals.has(key)) continue;
@@ -346,7 +346,7 @@ export class Poller {
       if (loaded.invalidKeys.has(key)) continue;
       if (!loaded.entries.has(key) && loaded.unreadableFiles.size > 0) continue;
       const entry = loaded.entries.get(key);
-      const [namespace, name] = splitKey(key);
+      const [namespace, name] = splitDeploymentKey(key);
       out.push(
         await this.liveCandidate(
           namespace,
@@ -628,11 +628,6 @@ function carriedCommits(record: DeploymentRecord, head: string): string[] {
 
 function isOpen(record: DeploymentRecord): boolean {
   return Boolean(record.awaitingApproval || record.waitingFor || record.failed);
-}
-
-function splitKey(key: string): [string, string] {
-  const slash = key.indexOf('/');
-  return [key.slice(0, slash), key.slice(slash + 1)];
 }
 
 function stripStatus(obj: FlinkDeployment): FlinkDeployment {

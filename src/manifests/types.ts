@@ -122,3 +122,9 @@ export interface ManifestError {
 export function deploymentKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
+
+/** [namespace, name] of a deploymentKey (namespaces never hold a '/'). */
+export function splitDeploymentKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}

@@ -1,6 +1,6 @@
 // A whole Plan from the deployments found at base and at head (pure: the reading happens elsewhere).
 // Deployments pair by namespace/name, so a manifest moved to another file is an update or nothing.
-import type { ManifestEntry, ManifestError } from '../manifests/types.ts';
+import { type ManifestEntry, type ManifestError, splitDeploymentKey } from '../manifests/types.ts';
 import { planFromInvalidBase, planTransition } from './plan-transition.ts';
 import type { Plan, PlanContext, Transition } from './types.ts';
 
@@ -37,11 +37,8 @@ export function planRevision(input: PlanRevisionInput, ctx: PlanContext): Plan {
     if (was && !now && headIncomplete) continue;
     if (!was && before.invalidKeys?.has(key)) {
       if (!now && headIncomplete) continue;
-      const [namespace, ...rest] = key.split('/');
-      const transition = planFromInvalidBase(
-        { namespace, name: rest.join('/'), after: now?.manifest ?? null },
-        ctx,
-      );
+      const [namespace, name] = splitDeploymentKey(key);
+      const transition = planFromInvalidBase({ namespace, name, after: now?.manifest ?? null }, ctx);
       if (transition) transitions.push(transition);
       continue;
     }
